@@ -1,0 +1,365 @@
+import net from 'node:net';
+import { assertEvent, assign, emit, fromCallback, sendTo, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import type { SynackErrorInfo } from '../errors.js';
+import { endpointsOf, socketEvents, writeBounded, type Endpoint, type SocketEvent } from '../transport/socket-bridge.js';
+import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+
+/** How a connection is made: dialled out (`host`/`port`) or adopted from a listener (`socket`). */
+export interface ConnectionInput {
+  id?: string;
+  host?: string;
+  port?: number;
+  socket?: net.Socket;
+  /** Give up a connect attempt after this long. Default 10 s. */
+  connectTimeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Dial again (with the retry policy) when an established link is lost. Default false. */
+  reconnect?: boolean;
+  /** Stay in CLOSE_WAIT after the peer's FIN, still able to send, until `USER.CLOSE`. Default false. */
+  halfOpen?: boolean;
+  /** A peer that does not read is dropped once this much is queued for it. Default 8 MiB. */
+  maxBufferedBytes?: number;
+  /** After our FIN, wait this long for the peer's before dropping the link. Default 5 s. */
+  finTimeoutMs?: number;
+}
+
+export interface ConnectionContext {
+  id: string;
+  role: 'outbound' | 'accepted';
+  host: string | undefined;
+  port: number | undefined;
+  local: Endpoint | undefined;
+  peer: Endpoint | undefined;
+  bytesIn: number;
+  bytesOut: number;
+  messagesIn: number;
+  messagesOut: number;
+  /** Retries made since the last successful connect. */
+  retries: number;
+  retry: RetryPolicy;
+  retryDelayMs: number;
+  reconnect: boolean;
+  halfOpen: boolean;
+  writable: boolean;
+  connectTimeoutMs: number;
+  finTimeoutMs: number;
+  maxBufferedBytes: number;
+  lastError: SynackErrorInfo | null;
+  /** Why the link last went down: `closed` (we closed), `peer-closed`, `reset`, `timeout`, `error`, `aborted`. */
+  closeReason: string | null;
+  openedAt: number | null;
+  establishedAt: number | null;
+  closedAt: number | null;
+  /** An accepted socket not yet taken over by the link actor. */
+  adopted: net.Socket | undefined;
+}
+
+export type ConnectionEvent =
+  | SocketEvent
+  | { type: 'SOCKET.BLOCKED' }
+  | { type: 'USER.CONNECT' }
+  | { type: 'USER.SEND'; data: Buffer }
+  | { type: 'USER.CLOSE' }
+  | { type: 'USER.ABORT' };
+
+/** Events a connection emits to observers (`actor.on('data', …)`). */
+export type ConnectionEmitted = { type: 'data'; chunk: Buffer };
+
+type LinkCommand = { type: 'WRITE'; data: Buffer } | { type: 'END' } | { type: 'DESTROY' };
+
+interface LinkInput {
+  host: string | undefined;
+  port: number | undefined;
+  socket: net.Socket | undefined;
+  maxBufferedBytes: number;
+}
+
+/** The effect that owns the Node socket for as long as the link lives. */
+const socketLink = fromCallback<LinkCommand, LinkInput, ConnectionEvent>(({ input, sendBack, receive }) => {
+  const socket =
+    input.socket ?? net.connect({ host: input.host!, port: input.port!, allowHalfOpen: true, noDelay: true });
+  const subscription = socketEvents(socket).subscribe((event) => sendBack(event));
+  receive((command) => {
+    if (command.type === 'WRITE') {
+      const result = writeBounded(socket, command.data, input.maxBufferedBytes);
+      if (result === 'blocked') sendBack({ type: 'SOCKET.BLOCKED' });
+      if (result === 'overflow') {
+        sendBack({
+          type: 'SOCKET.ERROR',
+          error: {
+            code: 'E_SLOW_CONSUMER',
+            message: `peer is not reading: dropped with ${socket.writableLength} bytes queued (limit ${input.maxBufferedBytes})`,
+          },
+        });
+        socket.destroy();
+      }
+    } else if (command.type === 'END') {
+      socket.end();
+    } else {
+      socket.destroy();
+    }
+  });
+  return () => {
+    subscription.unsubscribe();
+    if (!socket.destroyed) socket.destroy();
+  };
+});
+
+function reasonFor(error: SynackErrorInfo | null): string {
+  if (!error) return 'peer-closed';
+  if (error.code === 'E_CONN_RESET') return 'reset';
+  if (error.code === 'E_TIMEOUT') return 'timeout';
+  return 'error';
+}
+
+/**
+ * One TCP connection, outbound or accepted, with TCP's state names:
+ * `CLOSED → SYN_SENT → ESTABLISHED`; local close `ESTABLISHED → FIN_WAIT → CLOSED`;
+ * peer closes first `ESTABLISHED → CLOSE_WAIT → LAST_ACK → CLOSED`; failures with a retry
+ * policy `RETRY_WAIT → SYN_SENT`, or `FAILED` when attempts run out. Accepted connections
+ * go straight to ESTABLISHED. The socket exists exactly while the machine is in `LINK`.
+ *
+ * @example
+ * ```ts
+ * const conn = createActor(connectionMachine, { input: { host: '127.0.0.1', port: 9000, retry: { attempts: 3 } } });
+ * conn.on('data', ({ chunk }) => process.stdout.write(chunk));
+ * conn.start();
+ * conn.send({ type: 'USER.CONNECT' });
+ * conn.send({ type: 'USER.SEND', data: Buffer.from('hello\n') });
+ * ```
+ */
+export const connectionMachine = setup({
+  types: {
+    context: {} as ConnectionContext,
+    events: {} as ConnectionEvent,
+    input: {} as ConnectionInput,
+    emitted: {} as ConnectionEmitted,
+  },
+  actors: { socketLink },
+  guards: {
+    hasAdoptedSocket: ({ context }) => context.adopted !== undefined,
+    canDial: ({ context }) => context.role === 'outbound',
+    canRetry: ({ context }) => context.retries < context.retry.attempts,
+    reconnectsOnLoss: ({ context }) =>
+      context.reconnect &&
+      context.role === 'outbound' &&
+      context.closeReason !== 'closed' &&
+      context.retries < context.retry.attempts,
+    closesOnPeerEnd: ({ context }) => !context.halfOpen,
+  },
+  delays: {
+    connectTimeout: ({ context }) => context.connectTimeoutMs,
+    retryDelay: ({ context }) => context.retryDelayMs,
+    finTimeout: ({ context }) => context.finTimeoutMs,
+  },
+  actions: {
+    write: sendTo('link', ({ event }) => {
+      assertEvent(event, 'USER.SEND');
+      return { type: 'WRITE' as const, data: event.data };
+    }),
+    endLink: sendTo('link', { type: 'END' as const }),
+    destroyLink: sendTo('link', { type: 'DESTROY' as const }),
+    countSent: assign(({ context, event }) => {
+      assertEvent(event, 'USER.SEND');
+      return { bytesOut: context.bytesOut + event.data.length, messagesOut: context.messagesOut + 1 };
+    }),
+    countReceived: assign(({ context, event }) => {
+      assertEvent(event, 'SOCKET.DATA');
+      return { bytesIn: context.bytesIn + event.chunk.length, messagesIn: context.messagesIn + 1 };
+    }),
+    emitData: emit(({ event }) => {
+      assertEvent(event, 'SOCKET.DATA');
+      return { type: 'data' as const, chunk: event.chunk };
+    }),
+    markBlocked: assign({ writable: false }),
+    markWritable: assign({ writable: true }),
+    markOpening: assign({ openedAt: () => Date.now(), closeReason: null, writable: true }),
+    markEstablished: assign(({ context, event }) => ({
+      establishedAt: Date.now(),
+      retries: 0,
+      lastError: null,
+      ...(event.type === 'SOCKET.CONNECTED' ? { local: event.local, peer: event.peer } : {}),
+      ...(context.adopted ? endpointsOf(context.adopted) : {}),
+    })),
+    recordError: assign(({ event }) => {
+      assertEvent(event, 'SOCKET.ERROR');
+      return { lastError: event.error };
+    }),
+    recordTimeout: assign(({ context }) => ({
+      lastError: {
+        code: 'E_TIMEOUT' as const,
+        message: `connect to ${context.host}:${context.port} timed out after ${context.connectTimeoutMs} ms`,
+      },
+      closeReason: 'timeout',
+    })),
+    recordLoss: assign(({ context }) => ({ closeReason: context.closeReason ?? reasonFor(context.lastError) })),
+    recordLocalClose: assign({ closeReason: 'closed' }),
+    recordAbort: assign({ closeReason: 'aborted' }),
+    markClosed: assign({ closedAt: () => Date.now(), writable: false, adopted: undefined }),
+    planRetry: assign(({ context }) => ({
+      retries: context.retries + 1,
+      retryDelayMs: backoffDelay(context.retry, context.retries + 1),
+    })),
+    resetRetries: assign({ retries: 0, lastError: null }),
+  },
+}).createMachine({
+  id: 'connection',
+  context: ({ input }) => ({
+    id: input.id ?? 'connection',
+    role: input.socket ? 'accepted' : 'outbound',
+    host: input.host,
+    port: input.port,
+    local: undefined,
+    peer: input.socket ? endpointsOf(input.socket).peer : undefined,
+    bytesIn: 0,
+    bytesOut: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    retries: 0,
+    retry: { ...DEFAULT_RETRY, ...input.retry },
+    retryDelayMs: 0,
+    reconnect: input.reconnect ?? false,
+    halfOpen: input.halfOpen ?? false,
+    writable: false,
+    connectTimeoutMs: input.connectTimeoutMs ?? 10_000,
+    finTimeoutMs: input.finTimeoutMs ?? 5_000,
+    maxBufferedBytes: input.maxBufferedBytes ?? 8 * 1024 * 1024,
+    lastError: null,
+    closeReason: null,
+    openedAt: null,
+    establishedAt: null,
+    closedAt: null,
+    adopted: input.socket,
+  }),
+  initial: 'CLOSED',
+  states: {
+    CLOSED: {
+      always: { guard: 'hasAdoptedSocket', target: 'LINK.ESTABLISHED', actions: 'markEstablished' },
+      on: { 'USER.CONNECT': { guard: 'canDial', target: 'LINK', actions: 'resetRetries' } },
+    },
+    LINK: {
+      initial: 'SYN_SENT',
+      entry: 'markOpening',
+      invoke: {
+        id: 'link',
+        src: 'socketLink',
+        input: ({ context }) => ({
+          host: context.host,
+          port: context.port,
+          socket: context.adopted,
+          maxBufferedBytes: context.maxBufferedBytes,
+        }),
+      },
+      on: {
+        'SOCKET.ERROR': { actions: 'recordError' },
+        'SOCKET.BLOCKED': { actions: 'markBlocked' },
+        'SOCKET.DRAIN': { actions: 'markWritable' },
+        'USER.ABORT': { target: 'CLOSED', actions: ['recordAbort', 'destroyLink', 'markClosed'] },
+      },
+      states: {
+        SYN_SENT: {
+          after: {
+            connectTimeout: [
+              { guard: 'canRetry', target: '#connection.RETRY_WAIT', actions: ['recordTimeout', 'planRetry'] },
+              { target: '#connection.FAILED', actions: ['recordTimeout', 'markClosed'] },
+            ],
+          },
+          on: {
+            'SOCKET.CONNECTED': { target: 'ESTABLISHED', actions: 'markEstablished' },
+            'SOCKET.CLOSED': [
+              { guard: 'canRetry', target: '#connection.RETRY_WAIT', actions: 'planRetry' },
+              { target: '#connection.FAILED', actions: 'markClosed' },
+            ],
+            'USER.CLOSE': { target: '#connection.CLOSED', actions: ['recordLocalClose', 'markClosed'] },
+          },
+        },
+        ESTABLISHED: {
+          on: {
+            'SOCKET.DATA': { actions: ['countReceived', 'emitData'] },
+            'USER.SEND': { actions: ['write', 'countSent'] },
+            'USER.CLOSE': { target: 'FIN_WAIT', actions: ['recordLocalClose', 'endLink'] },
+            'SOCKET.END': { target: 'CLOSE_WAIT' },
+            'SOCKET.CLOSED': [
+              { guard: 'reconnectsOnLoss', target: '#connection.RETRY_WAIT', actions: ['recordLoss', 'planRetry'] },
+              { target: '#connection.CLOSED', actions: ['recordLoss', 'markClosed'] },
+            ],
+          },
+        },
+        FIN_WAIT: {
+          after: { finTimeout: { target: '#connection.CLOSED', actions: ['destroyLink', 'markClosed'] } },
+          on: {
+            'SOCKET.DATA': { actions: ['countReceived', 'emitData'] },
+            'SOCKET.CLOSED': { target: '#connection.CLOSED', actions: 'markClosed' },
+          },
+        },
+        CLOSE_WAIT: {
+          always: { guard: 'closesOnPeerEnd', target: 'LAST_ACK', actions: 'endLink' },
+          on: {
+            'USER.SEND': { actions: ['write', 'countSent'] },
+            'USER.CLOSE': { target: 'LAST_ACK', actions: ['recordLocalClose', 'endLink'] },
+            'SOCKET.CLOSED': [
+              { guard: 'reconnectsOnLoss', target: '#connection.RETRY_WAIT', actions: ['recordLoss', 'planRetry'] },
+              { target: '#connection.CLOSED', actions: ['recordLoss', 'markClosed'] },
+            ],
+          },
+        },
+        LAST_ACK: {
+          after: { finTimeout: { target: '#connection.CLOSED', actions: ['recordLoss', 'destroyLink', 'markClosed'] } },
+          on: {
+            'SOCKET.CLOSED': [
+              { guard: 'reconnectsOnLoss', target: '#connection.RETRY_WAIT', actions: ['recordLoss', 'planRetry'] },
+              { target: '#connection.CLOSED', actions: ['recordLoss', 'markClosed'] },
+            ],
+          },
+        },
+      },
+    },
+    RETRY_WAIT: {
+      after: { retryDelay: { target: 'LINK' } },
+      on: {
+        'USER.CONNECT': { target: 'LINK' },
+        'USER.CLOSE': { target: 'CLOSED', actions: ['recordLocalClose', 'markClosed'] },
+      },
+    },
+    FAILED: {
+      on: { 'USER.CONNECT': { target: 'LINK', actions: 'resetRetries' } },
+    },
+  },
+});
+
+export type ConnectionActor = ActorRefFrom<typeof connectionMachine>;
+export type ConnectionSnapshot = SnapshotFrom<typeof connectionMachine>;
+
+/** The TCP-style name of a connection's state: `ESTABLISHED`, `RETRY_WAIT`, … */
+export function connectionState(snapshot: ConnectionSnapshot): ConnectionStateName {
+  const value = snapshot.value;
+  return (typeof value === 'string' ? value : value.LINK) as ConnectionStateName;
+}
+
+export type ConnectionStateName =
+  | 'CLOSED'
+  | 'SYN_SENT'
+  | 'ESTABLISHED'
+  | 'FIN_WAIT'
+  | 'CLOSE_WAIT'
+  | 'LAST_ACK'
+  | 'RETRY_WAIT'
+  | 'FAILED';
+
+/**
+ * Sample events for graph traversal (`xstate/graph`): one of each event the machine handles,
+ * with payloads, so that every state and transition can be reached.
+ */
+export const connectionSampleEvents: ConnectionEvent[] = [
+  { type: 'USER.CONNECT' },
+  { type: 'SOCKET.CONNECTED', local: '127.0.0.1:50000', peer: '127.0.0.1:9000' },
+  { type: 'SOCKET.DATA', chunk: Buffer.from('hi') },
+  { type: 'USER.SEND', data: Buffer.from('hello') },
+  { type: 'SOCKET.BLOCKED' },
+  { type: 'SOCKET.DRAIN' },
+  { type: 'SOCKET.END' },
+  { type: 'SOCKET.ERROR', error: { code: 'E_CONN_RESET', message: 'read ECONNRESET' } },
+  { type: 'SOCKET.CLOSED', hadError: false },
+  { type: 'USER.CLOSE' },
+  { type: 'USER.ABORT' },
+];
