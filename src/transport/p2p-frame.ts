@@ -74,6 +74,7 @@ const LONE_SURROGATE = /\p{Cs}/u;
 const PORT_PATTERN = /^[1-9][0-9]{0,4}$/;
 const MAX_LENGTH_DIGITS = 15;
 const SPACE = 0x20;
+const EMPTY = Buffer.alloc(0);
 
 function protocolError(message: string): SynackError {
   return new SynackError('E_PROTOCOL', message);
@@ -378,7 +379,7 @@ export class P2pFrameDecoder {
       const byte = chunk[i++]!;
       this.#headerBytes++;
       if (this.#state === 'type') this.#typeByte(byte);
-      else if (this.#lengthByte(byte)) this.#emit(chunk.subarray(0, 0), frames);
+      else if (this.#lengthByte(byte)) this.#emit(EMPTY, frames);
     }
     return frames;
   }

@@ -483,7 +483,11 @@ function writeUtf16be(out: Buffer, value: string, offset: number): number {
 
 /** Decodes UTF-16BE without touching `bytes`; lone surrogates survive, as in QString. */
 function readUtf16be(bytes: Buffer, start: number, end: number): string {
-  if (start === end) return '';
+  if (end - start <= 64) {
+    let text = '';
+    for (let i = start; i < end; i += 2) text += String.fromCharCode((bytes[i]! << 8) | bytes[i + 1]!);
+    return text;
+  }
   const copy = Buffer.from(bytes.subarray(start, end));
   return copy.swap16().toString('utf16le');
 }
