@@ -158,7 +158,6 @@ export const connectionMachine = setup({
       return { type: 'WRITE' as const, data: event.data };
     }),
     endLink: sendTo('link', { type: 'END' as const }),
-    destroyLink: sendTo('link', { type: 'DESTROY' as const }),
     countSent: assign(({ context, event }) => {
       assertEvent(event, 'USER.SEND');
       return { bytesOut: context.bytesOut + event.data.length, messagesOut: context.messagesOut + 1 };
@@ -254,7 +253,9 @@ export const connectionMachine = setup({
         'SOCKET.ERROR': { actions: 'recordError' },
         'SOCKET.BLOCKED': { actions: 'markBlocked' },
         'SOCKET.DRAIN': { actions: 'markWritable' },
-        'USER.ABORT': { target: 'CLOSED', actions: ['recordAbort', 'destroyLink', 'markClosed'] },
+        // Leaving LINK stops the link actor, whose cleanup destroys the socket. Transition actions
+        // run after exit, when the child is already gone, so they must not sendTo('link').
+        'USER.ABORT': { target: 'CLOSED', actions: ['recordAbort', 'markClosed'] },
       },
       states: {
         SYN_SENT: {
@@ -286,7 +287,7 @@ export const connectionMachine = setup({
           },
         },
         FIN_WAIT: {
-          after: { finTimeout: { target: '#connection.CLOSED', actions: ['destroyLink', 'markClosed'] } },
+          after: { finTimeout: { target: '#connection.CLOSED', actions: 'markClosed' } },
           on: {
             'SOCKET.DATA': { actions: ['countReceived', 'emitData'] },
             'SOCKET.CLOSED': { target: '#connection.CLOSED', actions: 'markClosed' },
@@ -304,7 +305,7 @@ export const connectionMachine = setup({
           },
         },
         LAST_ACK: {
-          after: { finTimeout: { target: '#connection.CLOSED', actions: ['recordLoss', 'destroyLink', 'markClosed'] } },
+          after: { finTimeout: { target: '#connection.CLOSED', actions: ['recordLoss', 'markClosed'] } },
           on: {
             'SOCKET.CLOSED': [
               { guard: 'reconnectsOnLoss', target: '#connection.RETRY_WAIT', actions: ['recordLoss', 'planRetry'] },

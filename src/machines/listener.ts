@@ -192,7 +192,8 @@ export const listenerMachine = setup({
           on: {
             'LISTEN.ACCEPTED': [
               { guard: 'hasRoom', actions: ['countAccepted', 'adoptClient'] },
-              { actions: ['rejectClient', 'countRejected', 'emitRejected'] },
+              // Emit before rejecting: a destroyed socket no longer knows its peer's address.
+              { actions: ['emitRejected', 'countRejected', 'rejectClient'] },
             ],
             'LISTEN.ERROR': { actions: 'recordError' },
             'USER.STOP': [

@@ -1,0 +1,67 @@
+import net from 'node:net';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { SynackError } from '../../errors.js';
+import type { Eol } from '../../transport/raw.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Options every command takes. */
+export const COMMON_OPTIONS = {
+  json: { type: 'boolean' },
+  hex: { type: 'boolean' },
+  eol: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
+/** Parses a command's arguments strictly: an unknown option or a missing value is E_USAGE. */
+export function parseCommandArgs<O extends Options>(command: string, args: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args, options: { ...COMMON_OPTIONS, ...options }, strict: true, allowPositionals });
+  } catch (error) {
+    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new SynackError('E_USAGE', `${command}: ${message}`);
+  }
+}
+
+/** A port number: 0–65535 for listening (0 = any free port), 1–65535 for connecting. */
+export function parsePort(value: string | undefined, { allowZero, option = '--port' }: { allowZero: boolean; option?: string }): number {
+  if (value === undefined) throw new SynackError('E_USAGE', `${option} is required`);
+  const port = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  const min = allowZero ? 0 : 1;
+  if (!Number.isInteger(port) || port < min || port > 65535) {
+    throw new SynackError('E_USAGE', `invalid ${option} '${value}': expected a whole number from ${min} to 65535`);
+  }
+  return port;
+}
+
+/** A host: an IPv4/IPv6 address or a DNS name (resolution errors come later, at connect time). */
+export function parseHost(value: string | undefined, fallback?: string): string {
+  const host = value ?? fallback;
+  if (host === undefined) throw new SynackError('E_USAGE', '--host is required');
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  const isName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i.test(bare);
+  if (!net.isIP(bare) && !isName) {
+    throw new SynackError('E_USAGE', `invalid --host '${host}': expected an IP address or a host name`);
+  }
+  return bare;
+}
+
+/** A non-negative whole number option, e.g. `--max-clients 100`. */
+export function parseCount(value: string | undefined, option: string, { min = 0 } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw new SynackError('E_USAGE', `invalid ${option} '${value}': expected a whole number ≥ ${min}`);
+  return n;
+}
+
+export function parseEol(value: string | undefined): Eol {
+  if (value === undefined) return 'lf';
+  if (value === 'none' || value === 'lf' || value === 'crlf') return value;
+  throw new SynackError('E_USAGE', `invalid --eol '${value}': expected none, lf or crlf`);
+}
+
+export function parseFraming(value: string | undefined): 'raw' {
+  if (value === undefined || value === 'raw') return 'raw';
+  if (value === 'qt') throw new SynackError('E_USAGE', '--framing qt is not available in this version: use --framing raw');
+  throw new SynackError('E_USAGE', `invalid --framing '${value}': expected raw or qt`);
+}

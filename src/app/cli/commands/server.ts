@@ -1,0 +1,96 @@
+import { SynackError } from '../../../errors.js';
+import { encodeRawLine } from '../../../transport/raw.js';
+import { createServer } from '../../server.js';
+import { parseCommandArgs, parseCount, parseEol, parseFraming, parseHost, parsePort } from '../args.js';
+import { createIo } from '../io.js';
+
+export const SERVER_HELP = `synack server --port P [options]
+
+Listen for TCP clients. Lines typed on stdin go to every client.
+  /to ID text   send to one client        /clients      list clients
+  /close ID     disconnect one client     /stop         stop listening, keep clients
+  //text        send a line starting with /
+
+Options:
+  --port P             port to listen on (0 = any free port)
+  --host H             address to bind (default 127.0.0.1; 0.0.0.0 or :: for all)
+  --framing raw        raw bytes (default)
+  --max-clients N      refuse clients beyond N
+  --hex                show received bytes as a hex dump; read stdin lines as hex
+  --eol none|lf|crlf   line ending added to each stdin line (default lf)
+  --json               one JSON event per line on stdout`;
+
+export async function serverCommand(args: string[]): Promise<void> {
+  const { values } = parseCommandArgs('server', args, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    framing: { type: 'string' },
+    'max-clients': { type: 'string' },
+  });
+  if (values.help) return void process.stdout.write(`${SERVER_HELP}\n`);
+  const port = parsePort(values.port, { allowZero: true });
+  const host = parseHost(values.host, '127.0.0.1');
+  parseFraming(values.framing);
+  const eol = parseEol(values.eol);
+  const maxClients = parseCount(values['max-clients'], '--max-clients', { min: 1 });
+  const hex = values.hex ?? false;
+  const io = createIo({ json: values.json ?? false, hex, connectionStates: false });
+
+  const server = createServer({ port, host, ...(maxClients !== undefined ? { maxClients } : {}) });
+  server.events$.subscribe(io.print);
+  let closing = false;
+  const shutdown = async (code: number) => {
+    if (closing) return;
+    closing = true;
+    await server.close({ graceMs: 1_000 });
+    io.exit(code);
+  };
+  io.onSignal(() => void shutdown(0));
+
+  try {
+    const bound = await server.listen();
+    if (!values.json) {
+      const where = bound.host.includes(':') ? `[${bound.host}]` : bound.host;
+      io.print({ event: 'info', message: `connect with: nc ${bound.host} ${bound.port}   or   synack client --host ${where} --port ${bound.port}` });
+    }
+  } catch (error) {
+    io.fail(error);
+    await server.close();
+    return io.exit(1);
+  }
+
+  const send = (text: string, to?: string) => {
+    const data = encodeRawLine(text, { eol, hex });
+    if (to === undefined) {
+      if (server.broadcast(data) === 0) io.print({ event: 'info', message: 'no clients to send to' });
+    } else if (!server.send(to, data)) {
+      throw new SynackError('E_USAGE', `no client ${to}: see /clients`);
+    }
+  };
+
+  io.lines(
+    (line) => {
+      try {
+        if (line.startsWith('//')) return send(line.slice(1));
+        if (!line.startsWith('/')) return send(line);
+        const [command, ...rest] = line.split(' ');
+        const argument = rest.join(' ');
+        if (command === '/clients') return io.print({ event: 'clients', clients: server.list() });
+        if (command === '/to') {
+          const [id, ...text] = rest;
+          if (!id) throw new SynackError('E_USAGE', 'usage: /to ID text');
+          return send(text.join(' '), id);
+        }
+        if (command === '/close') {
+          if (!server.disconnect(argument)) throw new SynackError('E_USAGE', `no client ${argument}: see /clients`);
+          return;
+        }
+        if (command === '/stop') return void server.stop();
+        throw new SynackError('E_USAGE', `unknown command ${command}: try /to, /clients, /close, /stop (or // to send a line starting with /)`);
+      } catch (error) {
+        io.fail(error);
+      }
+    },
+    () => {},
+  );
+}

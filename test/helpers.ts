@@ -1,0 +1,299 @@
+/**
+ * Shared test helpers: bounded waits (never a sleep used as synchronisation), loopback sockets,
+ * and a cleanup list for afterEach. Waits use real timers: do not call them under fake timers.
+ */
+import { once, type EventEmitter } from 'node:events';
+import net from 'node:net';
+import type { Observable } from 'rxjs';
+import { vi } from 'vitest';
+import { fromCallback, type AnyActorRef, type SnapshotFrom } from 'xstate';
+import type { ConnectionEvent } from '../src/machines/connection.js';
+import type { ListenerEvent } from '../src/machines/listener.js';
+
+function describeSnapshot(snapshot: unknown): string {
+  const s = snapshot as { value?: unknown; status?: string; context?: Record<string, unknown> } | undefined;
+  const parts = [`status ${s?.status}`];
+  if (s?.value !== undefined) parts.push(`state ${JSON.stringify(s.value)}`);
+  const lastError = s?.context?.lastError;
+  if (lastError) parts.push(`lastError ${JSON.stringify(lastError)}`);
+  return parts.join(', ');
+}
+
+/**
+ * Resolves with the first snapshot of `actor` (the current one included) that satisfies
+ * `predicate`; rejects after `timeoutMs`, when the actor errors, or when it stops first.
+ */
+export function waitFor<TActor extends AnyActorRef>(
+  actor: TActor,
+  predicate: (snapshot: SnapshotFrom<TActor>) => boolean,
+  timeoutMs = 2_000,
+  what = 'the expected state',
+): Promise<SnapshotFrom<TActor>> {
+  return new Promise((resolve, reject) => {
+    const current = actor.getSnapshot() as SnapshotFrom<TActor>;
+    if (predicate(current)) return resolve(current);
+    let subscription: { unsubscribe(): void } | undefined;
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      subscription?.unsubscribe();
+      fn();
+    };
+    const timer = setTimeout(
+      () => finish(() => reject(new Error(`waitFor: no ${what} within ${timeoutMs} ms (${describeSnapshot(actor.getSnapshot())})`))),
+      timeoutMs,
+    );
+    subscription = actor.subscribe({
+      next: (snapshot: SnapshotFrom<TActor>) => {
+        if (predicate(snapshot)) finish(() => resolve(snapshot));
+      },
+      error: (error: unknown) => finish(() => reject(error instanceof Error ? error : new Error(String(error)))),
+      complete: () => {
+        const last = actor.getSnapshot() as SnapshotFrom<TActor>;
+        finish(() => (predicate(last) ? resolve(last) : reject(new Error(`waitFor: actor stopped before ${what} (${describeSnapshot(last)})`))));
+      },
+    });
+    if (settled) subscription.unsubscribe();
+  });
+}
+
+/** The first value of `source` that satisfies `predicate`, within `timeoutMs`. */
+export function firstValue<T>(source: Observable<T>, predicate: (value: T) => boolean, timeoutMs = 2_000, what = 'value'): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      subscription.unsubscribe();
+      reject(new Error(`firstValue: no ${what} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const subscription = source.subscribe({
+      next: (value) => {
+        if (!predicate(value)) return;
+        clearTimeout(timer);
+        queueMicrotask(() => subscription.unsubscribe());
+        resolve(value);
+      },
+      error: (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    });
+  });
+}
+
+/** `events.once` with a bound: resolves with the event's arguments. */
+export async function eventOnce(emitter: EventEmitter, event: string, timeoutMs = 2_000): Promise<unknown[]> {
+  try {
+    return await once(emitter, event, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw new Error(`eventOnce: no '${event}' within ${timeoutMs} ms`);
+    throw error;
+  }
+}
+
+/** Everything a socket receives until it ends or closes, within `timeoutMs`. */
+export function readAll(socket: net.Socket, timeoutMs = 2_000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => reject(new Error(`readAll: no end within ${timeoutMs} ms`)), timeoutMs);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const done = () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    };
+    socket.once('end', done);
+    socket.once('close', done);
+  });
+}
+
+/** Resolves with at least `length` bytes received on `socket` (the first `length` of them). */
+export function readBytes(socket: net.Socket, length: number, timeoutMs = 2_000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= length) {
+        clearTimeout(timer);
+        socket.off('data', onData);
+        resolve(Buffer.concat(chunks).subarray(0, length));
+      }
+    };
+    const timer = setTimeout(() => {
+      socket.off('data', onData);
+      reject(new Error(`readBytes: ${size} of ${length} bytes within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on('data', onData);
+  });
+}
+
+/** A plain Node server on 127.0.0.1, port 0, listening. */
+export async function listenRaw(
+  onConnection: (socket: net.Socket) => void = () => {},
+  options: net.ServerOpts = {},
+): Promise<{ server: net.Server; port: number; sockets: Set<net.Socket> }> {
+  const server = net.createServer(options);
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.once('close', () => sockets.delete(socket));
+    onConnection(socket);
+  });
+  server.listen({ host: '127.0.0.1', port: 0 });
+  await eventOnce(server, 'listening');
+  return { server, port: (server.address() as net.AddressInfo).port, sockets };
+}
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then released). */
+export async function freePort(): Promise<number> {
+  const { server, port } = await listenRaw();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A plain Node client connected to 127.0.0.1:`port`. */
+export async function connectRaw(port: number, options: Partial<net.NetConnectOpts> = {}, timeoutMs = 2_000): Promise<net.Socket> {
+  const socket = net.connect({ host: '127.0.0.1', port, ...options } as net.NetConnectOpts);
+  socket.on('error', () => {});
+  await eventOnce(socket, 'connect', timeoutMs);
+  return socket;
+}
+
+/** A list of things to undo, run in reverse order in afterEach. */
+export class Cleanup {
+  readonly #steps: (() => unknown)[] = [];
+
+  add<T>(value: T, undo: (value: T) => unknown): T {
+    this.#steps.push(() => undo(value));
+    return value;
+  }
+
+  /** Stops an actor. */
+  actor<T extends { stop(): unknown }>(actor: T): T {
+    return this.add(actor, (a) => a.stop());
+  }
+
+  /** Closes a server and destroys its sockets. */
+  server(server: net.Server, sockets?: Set<net.Socket>): net.Server {
+    return this.add(server, (s) => {
+      for (const socket of sockets ?? []) socket.destroy();
+      return new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()));
+    });
+  }
+
+  /** Destroys a socket. */
+  socket(socket: net.Socket): net.Socket {
+    return this.add(socket, (s) => s.destroy());
+  }
+
+  async run(): Promise<void> {
+    const errors: unknown[] = [];
+    while (this.#steps.length > 0) {
+      try {
+        await this.#steps.pop()!();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fakes for machine effects, to swap in with `.provide()`.
+
+/** What the connection machine's `socketLink` actor is told; mirrors the machine's own type. */
+export type LinkCommand = { type: 'WRITE'; data: Buffer } | { type: 'END' } | { type: 'DESTROY' };
+export interface LinkInput {
+  host: string | undefined;
+  port: number | undefined;
+  socket: net.Socket | undefined;
+  maxBufferedBytes: number;
+}
+
+/**
+ * A stand-in for the connection's `socketLink`: records each link started (its input), every
+ * command it receives (`WRITE hello`, `END`, `DESTROY`) and when it is stopped; `emit()` sends a
+ * `SOCKET.*` event back to the machine as the real bridge would.
+ */
+export function fakeLink() {
+  const inputs: LinkInput[] = [];
+  const commands: string[] = [];
+  let sendBack: ((event: ConnectionEvent) => void) | undefined;
+  let stopped = 0;
+  const logic = fromCallback<LinkCommand, LinkInput, ConnectionEvent>(({ input, sendBack: back, receive }) => {
+    inputs.push(input);
+    sendBack = back;
+    receive((command) => commands.push(command.type === 'WRITE' ? `WRITE ${command.data.toString()}` : command.type));
+    return () => {
+      stopped++;
+      if (sendBack === back) sendBack = undefined;
+    };
+  });
+  return {
+    logic,
+    inputs,
+    commands,
+    /** Links started so far. */
+    get started() {
+      return inputs.length;
+    },
+    /** Links stopped so far (the real one destroys its socket then). */
+    get stopped() {
+      return stopped;
+    },
+    /** Sends an event from the live link; throws when no link is live. */
+    emit(event: ConnectionEvent) {
+      if (!sendBack) throw new Error(`fakeLink: no live link to emit ${event.type}`);
+      sendBack(event);
+    },
+  };
+}
+
+/** A stand-in for the listener's `listenSocket`, in the manner of {@link fakeLink}. */
+export function fakeListenSocket() {
+  const inputs: { host: string; port: number }[] = [];
+  const commands: string[] = [];
+  let sendBack: ((event: ListenerEvent) => void) | undefined;
+  let stopped = 0;
+  const logic = fromCallback<{ type: 'CLOSE' }, { host: string; port: number }, ListenerEvent>(({ input, sendBack: back, receive }) => {
+    inputs.push(input);
+    sendBack = back;
+    receive((command) => commands.push(command.type));
+    return () => {
+      stopped++;
+      if (sendBack === back) sendBack = undefined;
+    };
+  });
+  return {
+    logic,
+    inputs,
+    commands,
+    get started() {
+      return inputs.length;
+    },
+    get stopped() {
+      return stopped;
+    },
+    emit(event: ListenerEvent) {
+      if (!sendBack) throw new Error(`fakeListenSocket: no live socket to emit ${event.type}`);
+      sendBack(event);
+    },
+  };
+}
+
+/**
+ * XState's development build warns once per client a listener adopts: its `adoptClient` action
+ * starts a connection actor, whose context factory is an `assign()` made inside a custom action.
+ * Harmless (each client is its own root actor). Call in beforeEach to hide just that warning;
+ * `vi.restoreAllMocks()` undoes it.
+ */
+export function hideAdoptWarnings(): void {
+  const warn = console.warn.bind(console);
+  vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].startsWith('Custom actions should not call `assign()`')) return;
+    warn(...args);
+  });
+}
