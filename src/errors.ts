@@ -18,6 +18,15 @@ export type SynackErrorCode =
   | 'E_PROTOCOL'
   | 'E_UNSAFE_NAME'
   | 'E_BAD_HEX'
+  | 'E_DEAD_PEER'
+  | 'E_IDLE'
+  | 'E_NOT_FOUND'
+  | 'E_DISK_FULL'
+  | 'E_FILE_EXISTS'
+  | 'E_TRANSFER_SHORT'
+  | 'E_TRANSFER_OVERLONG'
+  | 'E_CANCELLED'
+  | 'E_NAME_TAKEN'
   | 'E_USAGE';
 
 /** The plain, serialisable form of an error, as machines keep it in `context.lastError`. */
@@ -42,6 +51,11 @@ const ERRNO_CODES: Record<string, SynackErrorCode> = {
   EHOSTUNREACH: 'E_HOST_UNREACHABLE',
   ENETUNREACH: 'E_HOST_UNREACHABLE',
   ETIMEDOUT: 'E_TIMEOUT',
+  ENOENT: 'E_NOT_FOUND',
+  ENOSPC: 'E_DISK_FULL',
+  EDQUOT: 'E_DISK_FULL',
+  EEXIST: 'E_FILE_EXISTS',
+  EROFS: 'E_ACCESS',
 };
 
 /**

@@ -65,9 +65,11 @@ export type ConnectionEvent =
 /** Events a connection emits to observers (`actor.on('data', …)`). */
 export type ConnectionEmitted = { type: 'data'; chunk: Buffer };
 
-type LinkCommand = { type: 'WRITE'; data: Buffer } | { type: 'END' } | { type: 'DESTROY' };
+/** Commands the connection sends to its socket link. */
+export type LinkCommand = { type: 'WRITE'; data: Buffer } | { type: 'END' } | { type: 'DESTROY' };
 
-interface LinkInput {
+/** What the socket link is started with. */
+export interface LinkInput {
   host: string | undefined;
   port: number | undefined;
   socket: net.Socket | undefined;

@@ -327,7 +327,7 @@ export function replayPaths<TMachine extends AnyStateMachine>(
  *   inputs: [{ host: 'h', port: 1 }, { host: 'h', port: 1, retry: { attempts: 2 }, reconnect: true }],
  *   serializeContext: (c) => ({ retries: c.retries, closeReason: c.closeReason }),
  * });
- * console.log(formatCoverage(coverage)); // connection: states 8/8, transitions 34/34, 412 paths
+ * console.log(formatCoverage(coverage)); // connection: states 9/9, transitions 33/33, 251 paths
  * expect(coverage.transitions.missed).toEqual([]);
  * ```
  */
@@ -367,7 +367,7 @@ export function exploreModel<TMachine extends AnyStateMachine>(
   };
 }
 
-/** `connection: states 8/8, transitions 34/34, 412 paths` */
+/** One line: `connection: states 9/9, transitions 33/33, 251 paths`. */
 export function formatCoverage(coverage: ModelCoverage): string {
   const { states, transitions } = coverage;
   return `${coverage.machine}: states ${states.reached.length}/${states.all.length}, transitions ${transitions.reached.length}/${transitions.all.length}, ${coverage.paths} paths`;

@@ -300,8 +300,9 @@ describe('listener over loopback', () => {
   function listen(input: Omit<ListenerInput, 'clients'> & { clients?: ClientTable }) {
     const clients = input.clients ?? new ClientTable();
     const actor = createActor(listenerMachine, { input: { ...input, clients } });
-    cleanup.add(clients, (table) => table.closeAll({ abort: true }));
+    // Cleanups run in reverse: clients are closed while the listener still hears of it.
     cleanup.actor(actor);
+    cleanup.add(clients, (table) => table.closeAll({ abort: true }));
     const errors: unknown[] = [];
     actor.subscribe({ error: (error) => errors.push(error) });
     actor.start();

@@ -96,8 +96,10 @@ describe('supervisor', () => {
     const bound = await waitFor(server, (s) => listenerState(s) === 'LISTENING');
     const port = bound.context.boundPort!;
     cleanup.socket(await connectRaw(port));
-    root.send({ type: 'SUPERVISOR.STOP', id: 'server' });
+    await waitFor(server, (s) => s.context.clientCount === 1);
+    // Stopping the actor does not close its clients (see the listener's USER.STOP closeClients).
     bound.context.clients.closeAll({ abort: true });
+    root.send({ type: 'SUPERVISOR.STOP', id: 'server' });
     await expect(connectRaw(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });

@@ -13,10 +13,20 @@ export const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
 
+type Values<O extends Options> = {
+  [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : string;
+};
+
 /** Parses a command's arguments strictly: an unknown option or a missing value is E_USAGE. */
-export function parseCommandArgs<O extends Options>(command: string, args: string[], options: O, allowPositionals = false) {
+export function parseCommandArgs<O extends Options>(
+  command: string,
+  args: string[],
+  options: O,
+  allowPositionals = false,
+): { values: Values<O & typeof COMMON_OPTIONS>; positionals: string[] } {
   try {
-    return parseArgs({ args, options: { ...COMMON_OPTIONS, ...options }, strict: true, allowPositionals });
+    const { values, positionals } = parseArgs({ args, options: { ...COMMON_OPTIONS, ...options }, strict: true, allowPositionals });
+    return { values: values as Values<O & typeof COMMON_OPTIONS>, positionals };
   } catch (error) {
     const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
     throw new SynackError('E_USAGE', `${command}: ${message}`);

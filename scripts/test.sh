@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# npm test: what the suite needs beyond npm packages, then typecheck, the tests, and a summary line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v nc >/dev/null 2>&1 || missing+=(netcat-openbsd)
+command -v socat >/dev/null 2>&1 || missing+=(socat)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing ${missing[*]} for the interop tests (apt-get)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >/dev/null 2>&1 ||
+      echo "test: could not install ${missing[*]}; interop tests talk to a plain Node peer instead"
+  else
+    echo "test: ${missing[*]} not found; interop tests talk to a plain Node peer instead (install them with: sudo apt-get install ${missing[*]})"
+  fi
+fi
+
+echo "test: typecheck"
+npx tsc --noEmit -p . || { echo "typecheck: 0 passed, 1 failed"; exit 1; }
+
+mkdir -p test-artifacts
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json
+status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync("test-artifacts/vitest.json", "utf8"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+' || echo "tests: 0 passed, 1 failed"
+exit $status

@@ -1,0 +1,84 @@
+/**
+ * synack: a TCP real-time communication toolkit. Every connection and listener is an XState
+ * machine; sockets reach the machines as RxJS streams.
+ *
+ * @example
+ * ```ts
+ * import { createServer, createClient } from 'synack';
+ *
+ * const server = createServer({ port: 0 });
+ * server.events$.subscribe((e) => e.event === 'data' && server.broadcast(e.chunk, e.id));
+ * const { port } = await server.listen();
+ *
+ * const client = createClient({ host: '127.0.0.1', port, retry: { attempts: 3 } });
+ * await client.connect();
+ * client.send('hello\n');
+ * ```
+ * @packageDocumentation
+ */
+
+export { SynackError, errorInfo, type SynackErrorCode, type SynackErrorInfo } from './errors.js';
+
+export { createServer, Server, type ServerOptions } from './app/server.js';
+export { createClient, Client, type ClientOptions } from './app/client.js';
+export { Supervisor, type SupervisorOptions } from './app/supervisor.js';
+export { snapshots$ } from './app/observe.js';
+export type { SynackEvent, SynackEventName } from './app/events.js';
+
+export {
+  connectionMachine,
+  connectionState,
+  connectionSampleEvents,
+  type ConnectionActor,
+  type ConnectionContext,
+  type ConnectionEvent,
+  type ConnectionInput,
+  type ConnectionSnapshot,
+  type ConnectionStateName,
+} from './machines/connection.js';
+export {
+  listenerMachine,
+  listenerState,
+  listenerSampleEvents,
+  type ListenerActor,
+  type ListenerContext,
+  type ListenerEvent,
+  type ListenerInput,
+  type ListenerSnapshot,
+  type ListenerStateName,
+} from './machines/listener.js';
+export { supervisorMachine, supervisorSampleEvents, type SupervisorEvent } from './machines/supervisor.js';
+export { ClientTable, type ClientEvent, type ClientInfo, type ClientTableOptions } from './machines/client-table.js';
+export { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './machines/retry.js';
+
+export { socketEvents, writeBounded, formatEndpoint, type Endpoint, type SocketEvent, type WriteResult } from './transport/socket-bridge.js';
+export { listenEvents, type ListenEvent, type ListenOptions } from './transport/listen-bridge.js';
+export { listInterfaces, type InterfaceAddress } from './transport/interfaces.js';
+export { encodeRawLine, parseHex, displayText, hexDump, type Eol } from './transport/raw.js';
+export {
+  QtFrameDecoder,
+  QtFrameType,
+  encodeQtFrame,
+  decodeQtFrame,
+  textFrame,
+  mediaFrame,
+  frameText,
+  isHeartbeat,
+  CLIENT_HEARTBEAT,
+  SERVER_HEARTBEAT_REPLY,
+  encodeQString,
+  decodeQString,
+  type QtFrame,
+} from './transport/qt-frame.js';
+export { FileHeaderDecoder, encodeFileHeader, type FileHeader } from './transport/qt-file-header.js';
+export { safeBaseName, safeRelativePath, nextFreeName } from './transport/safe-name.js';
+export {
+  P2pFrameDecoder,
+  encodeP2pFrame,
+  parsePeerAddress,
+  parsePeerList,
+  formatPeerAddress,
+  formatPeerList,
+  type P2pFrame,
+  type PeerAddress,
+} from './transport/p2p-frame.js';
