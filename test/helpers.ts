@@ -284,16 +284,3 @@ export function fakeListenSocket() {
   };
 }
 
-/**
- * XState's development build warns once per client a listener adopts: its `adoptClient` action
- * starts a connection actor, whose context factory is an `assign()` made inside a custom action.
- * Harmless (each client is its own root actor). Call in beforeEach to hide just that warning;
- * `vi.restoreAllMocks()` undoes it.
- */
-export function hideAdoptWarnings(): void {
-  const warn = console.warn.bind(console);
-  vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].startsWith('Custom actions should not call `assign()`')) return;
-    warn(...args);
-  });
-}

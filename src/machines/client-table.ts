@@ -67,9 +67,18 @@ export class ClientTable {
     return this.#actors.size;
   }
 
-  /** Takes over an accepted socket as a new connection actor; `onClosed` runs when it is gone. */
+  /**
+   * Takes over an accepted socket as a new connection actor; `onClosed` runs when it is gone.
+   * The actor is created in a microtask, so that a listener may adopt from inside its own action
+   * (an actor must not begin life inside another actor's action).
+   */
   adopt(socket: net.Socket, onClosed?: (id: string) => void): string {
     const id = `${this.#options.idPrefix ?? 'c'}${++this.#sequence}`;
+    queueMicrotask(() => this.#start(id, socket, onClosed));
+    return id;
+  }
+
+  #start(id: string, socket: net.Socket, onClosed?: (id: string) => void): void {
     const actor = createActor(connectionMachine, {
       id,
       input: { ...this.#options.connection, id, socket },
@@ -107,7 +116,6 @@ export class ClientTable {
       error: (error) => this.events$.next({ type: 'disconnected', id, peer, reason: 'error', error: { code: 'E_SOCKET', message: String(error) }, clients: this.#actors.size }),
     });
     actor.start();
-    return id;
   }
 
   get(id: string): ConnectionActor | undefined {

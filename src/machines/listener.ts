@@ -239,4 +239,8 @@ export const listenerSampleEvents: ListenerEvent[] = [
   { type: 'USER.STOP' },
   { type: 'USER.STOP', closeClients: true },
   { type: 'LISTEN.CLOSED' },
+  { type: 'USER.SEND_TO', id: 'c1', data: Buffer.from('to one') },
+  { type: 'USER.BROADCAST', data: Buffer.from('to all') },
+  { type: 'USER.CLOSE_CLIENT', id: 'c1' },
+  { type: 'CLIENT.CLOSED', id: 'c1' },
 ];

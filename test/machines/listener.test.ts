@@ -13,7 +13,7 @@ import {
   type ListenerStateName,
 } from '../../src/machines/listener.js';
 import { exploreModel, formatCoverage } from '../../src/testing/graph.js';
-import { Cleanup, connectRaw, hideAdoptWarnings, eventOnce, fakeListenSocket, firstValue, listenRaw, readAll, readBytes, waitFor } from '../helpers.js';
+import { Cleanup, connectRaw, eventOnce, fakeListenSocket, firstValue, listenRaw, readAll, readBytes, waitFor } from '../helpers.js';
 
 const inUse: ListenerEvent = {
   type: 'LISTEN.ERROR',
@@ -289,8 +289,6 @@ describe('listener model', () => {
 describe('listener over loopback', () => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
-
-  beforeEach(() => hideAdoptWarnings());
   afterEach(() => {
     vi.restoreAllMocks();
   });

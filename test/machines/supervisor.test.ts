@@ -3,12 +3,11 @@ import { createActor, type AnyActorRef } from 'xstate';
 import { connectionMachine, connectionState, type ConnectionActor } from '../../src/machines/connection.js';
 import { listenerMachine, listenerState, type ListenerActor } from '../../src/machines/listener.js';
 import { supervisorMachine, supervisorSampleEvents } from '../../src/machines/supervisor.js';
-import { Cleanup, connectRaw, fakeLink, fakeListenSocket, hideAdoptWarnings, waitFor } from '../helpers.js';
+import { Cleanup, connectRaw, fakeLink, fakeListenSocket, waitFor } from '../helpers.js';
 
 describe('supervisor', () => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
-  beforeEach(() => hideAdoptWarnings());
   afterEach(() => {
     vi.restoreAllMocks();
   });
