@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
+import { heartbeatMachine } from '../src/machines/heartbeat.js';
 import { connectionMachine } from '../src/machines/connection.js';
 import { listenerMachine } from '../src/machines/listener.js';
 import { supervisorMachine } from '../src/machines/supervisor.js';
@@ -24,6 +25,7 @@ export const diagrams: DiagramSpec[] = [
   { name: 'connection', machine: connectionMachine, source: 'src/machines/connection.ts' },
   { name: 'listener', machine: listenerMachine, source: 'src/machines/listener.ts' },
   { name: 'supervisor', machine: supervisorMachine, source: 'src/machines/supervisor.ts' },
+  { name: 'heartbeat', machine: heartbeatMachine, source: 'src/machines/heartbeat.ts' },
 ];
 
 export const diagramsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'diagrams');

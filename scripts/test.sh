@@ -16,6 +16,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# The inspector's browser test drives Debian's chromium (playwright-core downloads no browser).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing chromium for the inspector's browser test (apt-get)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 ||
+      { echo "test: could not install chromium; install it with: apt-get install chromium"; echo "tests: 0 passed, 1 failed"; exit 1; }
+  else
+    echo "test: /usr/bin/chromium not found; the inspector's browser test needs Debian's chromium package (install it with: sudo apt-get install chromium)"
+    echo "tests: 0 passed, 1 failed"
+    exit 1
+  fi
+fi
+
 echo "test: typecheck"
 npx tsc --noEmit -p . || { echo "typecheck: 0 passed, 1 failed"; exit 1; }
 

@@ -24,6 +24,7 @@ export { createClient, Client, type ClientOptions } from './app/client.js';
 export { Supervisor, type SupervisorOptions } from './app/supervisor.js';
 export { snapshots$ } from './app/observe.js';
 export type { SynackEvent, SynackEventName } from './app/events.js';
+export { attachInspector, startInspector, type Inspector, type InspectorOptions } from './app/inspector/index.js';
 
 export {
   connectionMachine,
@@ -35,6 +36,7 @@ export {
   type ConnectionInput,
   type ConnectionSnapshot,
   type ConnectionStateName,
+  type Framing,
 } from './machines/connection.js';
 export {
   listenerMachine,
@@ -50,6 +52,15 @@ export {
 export { supervisorMachine, supervisorSampleEvents, type SupervisorEvent } from './machines/supervisor.js';
 export { ClientTable, type ClientEvent, type ClientInfo, type ClientTableOptions } from './machines/client-table.js';
 export { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './machines/retry.js';
+export {
+  heartbeatMachine,
+  heartbeatSampleEvents,
+  type HeartbeatActor,
+  type HeartbeatContext,
+  type HeartbeatEvent,
+  type HeartbeatInput,
+  type HeartbeatParentEvent,
+} from './machines/heartbeat.js';
 
 export { socketEvents, writeBounded, formatEndpoint, type Endpoint, type SocketEvent, type WriteResult } from './transport/socket-bridge.js';
 export { listenEvents, type ListenEvent, type ListenOptions } from './transport/listen-bridge.js';

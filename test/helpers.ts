@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { Observable } from 'rxjs';
 import { vi } from 'vitest';
 import { fromCallback, type AnyActorRef, type SnapshotFrom } from 'xstate';
-import type { ConnectionEvent } from '../src/machines/connection.js';
+import type { ConnectionEvent, LinkCommand, LinkInput } from '../src/machines/connection.js';
 import type { ListenerEvent } from '../src/machines/listener.js';
 
 function describeSnapshot(snapshot: unknown): string {
@@ -204,18 +204,10 @@ export class Cleanup {
 // ---------------------------------------------------------------------------------------------
 // Fakes for machine effects, to swap in with `.provide()`.
 
-/** What the connection machine's `socketLink` actor is told; mirrors the machine's own type. */
-export type LinkCommand = { type: 'WRITE'; data: Buffer } | { type: 'END' } | { type: 'DESTROY' };
-export interface LinkInput {
-  host: string | undefined;
-  port: number | undefined;
-  socket: net.Socket | undefined;
-  maxBufferedBytes: number;
-}
 
 /**
  * A stand-in for the connection's `socketLink`: records each link started (its input), every
- * command it receives (`WRITE hello`, `END`, `DESTROY`) and when it is stopped; `emit()` sends a
+ * command it receives (`WRITE hello`, `END`) and when it is stopped; `emit()` sends a
  * `SOCKET.*` event back to the machine as the real bridge would.
  */
 export function fakeLink() {

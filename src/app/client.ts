@@ -7,6 +7,7 @@ import {
   type ConnectionInput,
   type ConnectionSnapshot,
 } from '../machines/connection.js';
+import { isHeartbeat } from '../transport/qt-frame.js';
 import type { SynackEvent } from './events.js';
 import { snapshots$ } from './observe.js';
 import { Supervisor } from './supervisor.js';
@@ -54,8 +55,13 @@ export class Client {
   #wire(): void {
     let last = '';
     let lastError: unknown = null;
-    this.connection.on('data', ({ chunk }) =>
-      this.#events.next({ event: 'data', id: this.id, peer: this.connection.getSnapshot().context.peer ?? '?', chunk }),
+    this.connection.on('data', ({ chunk, frames }) => {
+      const peer = this.connection.getSnapshot().context.peer ?? '?';
+      if (!frames) return this.#events.next({ event: 'data', id: this.id, peer, chunk });
+      for (const frame of frames) if (!isHeartbeat(frame)) this.#events.next({ event: 'message', id: this.id, peer, frame });
+    });
+    this.connection.on('heartbeat', ({ direction, missed }) =>
+      this.#events.next({ event: 'heartbeat', id: this.id, direction, missed }),
     );
     this.state$.subscribe((snapshot) => {
       const state = connectionState(snapshot);
@@ -67,8 +73,8 @@ export class Client {
       last = state;
       this.#events.next({ event: 'state', actor: this.id, machine: 'connection', state });
       if (state === 'ESTABLISHED' && previous === 'SYN_SENT') this.#events.next({ event: 'connected', id: this.id, peer: c.peer ?? '?' });
-      if (state === 'RETRY_WAIT') this.#events.next({ event: 'reconnecting', id: this.id, attempt: c.retries, delayMs: c.retryDelayMs });
-      if ((state === 'CLOSED' || state === 'RETRY_WAIT') && c.establishedAt !== null && isOpen(previous)) {
+      // A link that was up went down (not a failed attempt to bring one up): say so before retrying.
+      if ((state === 'CLOSED' || state === 'RETRY_WAIT') && c.establishedAt !== null && isOpen(previous) && previous !== 'SYN_SENT') {
         this.#events.next({
           event: 'disconnected',
           id: this.id,
@@ -77,6 +83,7 @@ export class Client {
           ...(c.lastError ? { code: c.lastError.code } : {}),
         });
       }
+      if (state === 'RETRY_WAIT') this.#events.next({ event: 'reconnecting', id: this.id, attempt: c.retries, delayMs: c.retryDelayMs });
     });
   }
 

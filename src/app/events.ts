@@ -1,4 +1,5 @@
 import type { SynackErrorCode } from '../errors.js';
+import type { QtFrame } from '../transport/qt-frame.js';
 import type { Endpoint } from '../transport/socket-bridge.js';
 
 /**
@@ -13,6 +14,8 @@ export type SynackEvent =
   | { event: 'disconnected'; id: string; peer: Endpoint; reason: string; clients?: number; code?: SynackErrorCode }
   | { event: 'data'; id: string; peer: Endpoint; chunk: Buffer }
   | { event: 'sent'; id: string; peer: Endpoint; chunk: Buffer }
+  | { event: 'message'; id: string; peer: Endpoint; frame: QtFrame }
+  | { event: 'heartbeat'; id: string; direction: 'sent' | 'received'; missed: number }
   | { event: 'rejected'; peer: Endpoint; code: SynackErrorCode; message: string }
   | { event: 'reconnecting'; id: string; attempt: number; delayMs: number }
   | { event: 'error'; id?: string; code: SynackErrorCode; message: string };

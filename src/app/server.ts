@@ -2,7 +2,8 @@ import { Observable, Subject } from 'rxjs';
 import { waitFor } from 'xstate';
 import { SynackError } from '../errors.js';
 import { ClientTable, type ClientInfo } from '../machines/client-table.js';
-import type { ConnectionInput } from '../machines/connection.js';
+import type { ConnectionInput, Framing } from '../machines/connection.js';
+import { isHeartbeat } from '../transport/qt-frame.js';
 import { listenerState, type ListenerActor, type ListenerSnapshot } from '../machines/listener.js';
 import type { RetryPolicy } from '../machines/retry.js';
 import type { SynackEvent } from './events.js';
@@ -20,6 +21,14 @@ export interface ServerOptions {
   bindRetry?: Partial<RetryPolicy>;
   /** Options for every accepted connection (half-open, send-buffer limit). */
   connection?: Pick<ConnectionInput, 'halfOpen' | 'maxBufferedBytes' | 'finTimeoutMs'>;
+  /** `raw` (default) or seed 001's `qt` frames; a qt server answers heartbeats as the seed does. */
+  framing?: Framing;
+  /** Qt framing: forward text, image and video frames from each client to every other one. */
+  relay?: boolean;
+  /** Evict clients silent for longer than this. */
+  idleTimeoutMs?: number;
+  /** Largest qt frame accepted from a client. Default 64 MiB. */
+  maxFrameBytes?: number;
   supervisor?: Supervisor;
   id?: string;
 }
@@ -52,8 +61,17 @@ export class Server {
     this.#ownsSupervisor = !options.supervisor;
     this.#supervisor = options.supervisor ?? new Supervisor();
     this.id = options.id ?? this.#supervisor.nextId('server');
+    const framing = options.framing ?? 'raw';
+    if (options.relay && framing !== 'qt') throw new SynackError('E_USAGE', 'relay needs qt framing: raw bytes have no message boundaries to relay');
     this.clients = new ClientTable({
-      ...(options.connection ? { connection: options.connection } : {}),
+      connection: {
+        ...options.connection,
+        framing,
+        answerHeartbeats: framing === 'qt',
+        ...(options.maxFrameBytes !== undefined ? { maxFrameBytes: options.maxFrameBytes } : {}),
+      },
+      ...(options.relay ? { relay: true } : {}),
+      ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
       ...(this.#supervisor.inspect ? { inspect: this.#supervisor.inspect } : {}),
       idPrefix: 'c',
     });
@@ -92,7 +110,10 @@ export class Server {
       this.#events.next({ event: 'rejected', peer, code: error.code, message: error.message }),
     );
     this.clients.events$.subscribe((e) => {
-      if (e.type === 'data') this.#events.next({ event: 'data', id: e.id, peer: e.peer, chunk: e.chunk });
+      if (e.type === 'data') {
+        if (!e.frames) return this.#events.next({ event: 'data', id: e.id, peer: e.peer, chunk: e.chunk });
+        for (const frame of e.frames) if (!isHeartbeat(frame)) this.#events.next({ event: 'message', id: e.id, peer: e.peer, frame });
+      } else if (e.type === 'heartbeat') this.#events.next({ event: 'heartbeat', id: e.id, direction: e.direction, missed: e.missed });
       else if (e.type === 'state') this.#events.next({ event: 'state', actor: e.id, machine: 'connection', state: e.state });
       else if (e.type === 'connected') this.#events.next({ event: 'connected', id: e.id, peer: e.peer, clients: e.clients });
       else
@@ -167,8 +188,11 @@ export class Server {
   async close(options: { graceMs?: number } = {}): Promise<void> {
     await this.stop({ closeClients: true });
     if (this.clients.size > 0) {
+      // Clients kept by an earlier stop() have not been asked to close yet (asking twice is harmless).
+      this.clients.closeAll();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
+          sub.unsubscribe();
           this.clients.closeAll({ abort: true });
           resolve();
         }, options.graceMs ?? 2_000);

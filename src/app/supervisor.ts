@@ -1,4 +1,4 @@
-import { Subject } from 'rxjs';
+import { merge, Observable, share, Subject } from 'rxjs';
 import { createActor, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { SynackError, type SynackErrorInfo } from '../errors.js';
 import type { ConnectionActor, ConnectionInput } from '../machines/connection.js';
@@ -26,12 +26,33 @@ export interface SupervisorOptions {
 export class Supervisor {
   readonly actor: SupervisorActor;
   readonly errors$ = new Subject<SynackErrorInfo>();
-  readonly inspect: ((event: InspectionEvent) => void) | undefined;
+  /**
+   * The observer for actors outside the supervisor's own system (a server's accepted
+   * connections): it feeds `options.inspect`, and {@link inspection$} while someone subscribes.
+   */
+  readonly inspect: (event: InspectionEvent) => void;
+  /**
+   * Inspection events of every actor under this supervisor, for observers added at any time
+   * (the live inspector). Free while unobserved: the root system's observer is registered with
+   * `system.inspect()` on the first subscription and removed after the last.
+   */
+  readonly inspection$: Observable<InspectionEvent>;
+  readonly #adopted = new Subject<InspectionEvent>();
   #sequence = 0;
 
   constructor(options: SupervisorOptions = {}) {
-    this.inspect = options.inspect;
+    const adopted = this.#adopted;
+    this.inspect = (event) => {
+      options.inspect?.(event);
+      if (adopted.observed) adopted.next(event);
+    };
     this.actor = createActor(supervisorMachine, options.inspect ? { inspect: options.inspect } : {});
+    const system = this.actor.system;
+    const own = new Observable<InspectionEvent>((subscriber) => {
+      const subscription = system.inspect((event) => subscriber.next(event));
+      return () => subscription.unsubscribe();
+    });
+    this.inspection$ = merge(own, adopted).pipe(share());
     this.actor.subscribe({ error: (error) => this.errors$.next(SynackError.from(error, 'supervisor').toInfo()) });
     this.actor.start();
   }

@@ -2,6 +2,7 @@ import type net from 'node:net';
 import { Subject } from 'rxjs';
 import { createActor, type InspectionEvent } from 'xstate';
 import type { SynackErrorInfo } from '../errors.js';
+import { encodeQtFrame, QtFrameType, type QtFrame } from '../transport/qt-frame.js';
 import type { Endpoint } from '../transport/socket-bridge.js';
 import {
   connectionMachine,
@@ -11,11 +12,14 @@ import {
   type ConnectionStateName,
 } from './connection.js';
 
+const RELAYED_TYPES = new Set<number>([QtFrameType.TEXT, QtFrameType.IMAGE, QtFrameType.VIDEO]);
+
 /** What happens to the clients of a listener. */
 export type ClientEvent =
   | { type: 'connected'; id: string; peer: Endpoint; clients: number }
   | { type: 'disconnected'; id: string; peer: Endpoint; reason: string; error: SynackErrorInfo | null; clients: number }
-  | { type: 'data'; id: string; peer: Endpoint; chunk: Buffer }
+  | { type: 'data'; id: string; peer: Endpoint; chunk: Buffer; frames?: QtFrame[] }
+  | { type: 'heartbeat'; id: string; direction: 'sent' | 'received'; missed: number }
   | { type: 'state'; id: string; state: ConnectionStateName };
 
 /** One row of a listener's client list. */
@@ -33,7 +37,14 @@ export interface ClientInfo {
 
 export interface ClientTableOptions {
   /** Defaults for every accepted connection (buffer limit, half-open…). */
-  connection?: Pick<ConnectionInput, 'halfOpen' | 'maxBufferedBytes' | 'finTimeoutMs'>;
+  connection?: Pick<
+    ConnectionInput,
+    'halfOpen' | 'maxBufferedBytes' | 'finTimeoutMs' | 'framing' | 'maxFrameBytes' | 'answerHeartbeats'
+  >;
+  /** Evict a client silent for longer than this (one shared sweep timer, no per-chunk events). */
+  idleTimeoutMs?: number;
+  /** Qt framing: forward text, image and video frames to every other client, as the seed server does. */
+  relay?: boolean;
   /** Inspection observer passed to every connection actor (see DESIGN §5). */
   inspect?: (event: InspectionEvent) => void;
   /** Prefix of client ids: `c1`, `c2`… */
@@ -58,6 +69,7 @@ export class ClientTable {
   readonly #actors = new Map<string, ConnectionActor>();
   readonly #options: ClientTableOptions;
   #sequence = 0;
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: ClientTableOptions = {}) {
     this.#options = options;
@@ -87,7 +99,11 @@ export class ClientTable {
     this.#actors.set(id, actor);
     let peer: Endpoint = '?';
     let last: ConnectionStateName | undefined;
-    actor.on('data', ({ chunk }) => this.events$.next({ type: 'data', id, peer, chunk }));
+    actor.on('data', ({ chunk, frames }) => {
+      if (frames && this.#options.relay) this.#relay(id, frames);
+      this.events$.next(frames ? { type: 'data', id, peer, chunk, frames } : { type: 'data', id, peer, chunk });
+    });
+    actor.on('heartbeat', ({ direction, missed }) => this.events$.next({ type: 'heartbeat', id, direction, missed }));
     actor.subscribe({
       next: (snapshot) => {
         const state = connectionState(snapshot);
@@ -100,6 +116,7 @@ export class ClientTable {
         this.events$.next({ type: 'state', id, state });
         if (state === 'CLOSED' && snapshot.context.closedAt !== null) {
           this.#actors.delete(id);
+          if (this.#actors.size === 0) this.#stopSweeper();
           const { closeReason, lastError } = snapshot.context;
           this.events$.next({
             type: 'disconnected',
@@ -116,6 +133,32 @@ export class ClientTable {
       error: (error) => this.events$.next({ type: 'disconnected', id, peer, reason: 'error', error: { code: 'E_SOCKET', message: String(error) }, clients: this.#actors.size }),
     });
     actor.start();
+    this.#startSweeper();
+  }
+
+  #relay(from: string, frames: QtFrame[]): void {
+    const relayed: Buffer[] = [];
+    for (const frame of frames) if (RELAYED_TYPES.has(frame.type)) relayed.push(encodeQtFrame(frame));
+    if (relayed.length === 0) return;
+    this.broadcast(relayed.length === 1 ? relayed[0]! : Buffer.concat(relayed), from);
+  }
+
+  #startSweeper(): void {
+    const idle = this.#options.idleTimeoutMs;
+    if (!idle || this.#sweeper) return;
+    this.#sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const actor of this.#actors.values()) {
+        const last = actor.getSnapshot().context.lastReceivedAt;
+        if (last !== null && now - last > idle) actor.send({ type: 'HEARTBEAT.IDLE', silentMs: now - last });
+      }
+    }, Math.max(10, Math.min(1_000, Math.floor(idle / 4))));
+    this.#sweeper.unref();
+  }
+
+  #stopSweeper(): void {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
   }
 
   get(id: string): ConnectionActor | undefined {

@@ -1,8 +1,13 @@
 import net from 'node:net';
-import { assertEvent, assign, emit, fromCallback, sendTo, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
-import type { SynackErrorInfo } from '../errors.js';
+import { assertEvent, assign, emit, enqueueActions, fromCallback, sendTo, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { SynackError, type SynackErrorInfo } from '../errors.js';
+import { CLIENT_HEARTBEAT, isHeartbeat, QtFrameDecoder, SERVER_HEARTBEAT_REPLY, type QtFrame } from '../transport/qt-frame.js';
 import { endpointsOf, socketEvents, writeBounded, type Endpoint, type SocketEvent } from '../transport/socket-bridge.js';
+import { heartbeatMachine, type HeartbeatInput, type HeartbeatParentEvent } from './heartbeat.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+
+/** How bytes on the wire are cut into messages: none (`raw`) or seed 001's Qt frames (`qt`). */
+export type Framing = 'raw' | 'qt';
 
 /** How a connection is made: dialled out (`host`/`port`) or adopted from a listener (`socket`). */
 export interface ConnectionInput {
@@ -21,6 +26,14 @@ export interface ConnectionInput {
   maxBufferedBytes?: number;
   /** After our FIN, wait this long for the peer's before dropping the link. Default 5 s. */
   finTimeoutMs?: number;
+  /** Default `raw`. With `qt`, each chunk is decoded into a batch of frames (one event per chunk). */
+  framing?: Framing;
+  /** Largest qt frame accepted; a bigger one is a protocol error for this connection. Default 64 MiB. */
+  maxFrameBytes?: number;
+  /** Ping the peer (qt heartbeat frames) and declare it dead after `maxMissed` unanswered pings. */
+  heartbeat?: HeartbeatInput;
+  /** Answer qt heartbeat frames as the seed server does. */
+  answerHeartbeats?: boolean;
 }
 
 export interface ConnectionContext {
@@ -50,6 +63,12 @@ export interface ConnectionContext {
   openedAt: number | null;
   establishedAt: number | null;
   closedAt: number | null;
+  /** When bytes last arrived (idle detection reads this; no event per chunk is needed for it). */
+  lastReceivedAt: number | null;
+  framing: Framing;
+  maxFrameBytes: number;
+  heartbeat: HeartbeatInput | null;
+  answerHeartbeats: boolean;
   /** An accepted socket not yet taken over by the link actor. */
   adopted: net.Socket | undefined;
 }
@@ -60,13 +79,17 @@ export type ConnectionEvent =
   | { type: 'USER.CONNECT' }
   | { type: 'USER.SEND'; data: Buffer }
   | { type: 'USER.CLOSE' }
-  | { type: 'USER.ABORT' };
+  | { type: 'USER.ABORT' }
+  | { type: 'HEARTBEAT.IDLE'; silentMs: number }
+  | HeartbeatParentEvent;
 
 /** Events a connection emits to observers (`actor.on('data', …)`). */
-export type ConnectionEmitted = { type: 'data'; chunk: Buffer };
+export type ConnectionEmitted =
+  | { type: 'data'; chunk: Buffer; frames?: QtFrame[] }
+  | { type: 'heartbeat'; direction: 'sent' | 'received'; missed: number };
 
 /** Commands the connection sends to its socket link. */
-export type LinkCommand = { type: 'WRITE'; data: Buffer } | { type: 'END' } | { type: 'DESTROY' };
+export type LinkCommand = { type: 'WRITE'; data: Buffer } | { type: 'END' };
 
 /** What the socket link is started with. */
 export interface LinkInput {
@@ -74,13 +97,24 @@ export interface LinkInput {
   port: number | undefined;
   socket: net.Socket | undefined;
   maxBufferedBytes: number;
+  framing: Framing;
+  maxFrameBytes: number;
 }
 
 /** The effect that owns the Node socket for as long as the link lives. */
 const socketLink = fromCallback<LinkCommand, LinkInput, ConnectionEvent>(({ input, sendBack, receive }) => {
   const socket =
     input.socket ?? net.connect({ host: input.host!, port: input.port!, allowHalfOpen: true, noDelay: true });
-  const subscription = socketEvents(socket).subscribe((event) => sendBack(event));
+  const decoder = input.framing === 'qt' ? new QtFrameDecoder({ maxFrameBytes: input.maxFrameBytes }) : null;
+  const subscription = socketEvents(socket).subscribe((event) => {
+    if (event.type !== 'SOCKET.DATA' || !decoder) return sendBack(event);
+    try {
+      sendBack({ type: 'SOCKET.DATA', chunk: event.chunk, frames: decoder.push(event.chunk) });
+    } catch (error) {
+      sendBack({ type: 'SOCKET.ERROR', error: SynackError.from(error).toInfo() });
+      socket.destroy();
+    }
+  });
   receive((command) => {
     if (command.type === 'WRITE') {
       const result = writeBounded(socket, command.data, input.maxBufferedBytes);
@@ -95,10 +129,8 @@ const socketLink = fromCallback<LinkCommand, LinkInput, ConnectionEvent>(({ inpu
         });
         socket.destroy();
       }
-    } else if (command.type === 'END') {
-      socket.end();
     } else {
-      socket.destroy();
+      socket.end();
     }
   });
   return () => {
@@ -111,6 +143,9 @@ function reasonFor(error: SynackErrorInfo | null): string {
   if (!error) return 'peer-closed';
   if (error.code === 'E_CONN_RESET') return 'reset';
   if (error.code === 'E_TIMEOUT') return 'timeout';
+  if (error.code === 'E_DEAD_PEER') return 'dead';
+  if (error.code === 'E_IDLE') return 'idle';
+  if (error.code === 'E_PROTOCOL' || error.code === 'E_FRAME_TOO_LARGE') return 'protocol-error';
   return 'error';
 }
 
@@ -137,7 +172,7 @@ export const connectionMachine = setup({
     input: {} as ConnectionInput,
     emitted: {} as ConnectionEmitted,
   },
-  actors: { socketLink },
+  actors: { socketLink, heartbeat: heartbeatMachine },
   guards: {
     hasAdoptedSocket: ({ context }) => context.adopted !== undefined,
     canDial: ({ context }) => context.role === 'outbound',
@@ -166,17 +201,66 @@ export const connectionMachine = setup({
     }),
     countReceived: assign(({ context, event }) => {
       assertEvent(event, 'SOCKET.DATA');
-      return { bytesIn: context.bytesIn + event.chunk.length, messagesIn: context.messagesIn + 1 };
+      return {
+        bytesIn: context.bytesIn + event.chunk.length,
+        messagesIn: context.messagesIn + (event.frames ? event.frames.length : 1),
+        lastReceivedAt: Date.now(),
+      };
     }),
     emitData: emit(({ event }) => {
       assertEvent(event, 'SOCKET.DATA');
-      return { type: 'data' as const, chunk: event.chunk };
+      return event.frames
+        ? { type: 'data' as const, chunk: event.chunk, frames: event.frames }
+        : { type: 'data' as const, chunk: event.chunk };
+    }),
+    handleHeartbeats: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'SOCKET.DATA');
+      if (!event.frames) return;
+      let beats = 0;
+      for (const frame of event.frames) if (isHeartbeat(frame)) beats++;
+      if (beats === 0) return;
+      if (context.answerHeartbeats) {
+        const reply = beats === 1 ? SERVER_HEARTBEAT_REPLY : Buffer.concat(new Array<Buffer>(beats).fill(SERVER_HEARTBEAT_REPLY));
+        enqueue.sendTo('link', { type: 'WRITE', data: reply });
+      }
+      if (context.heartbeat) enqueue.sendTo('heartbeat', { type: 'HEARTBEAT.PONG' });
+      enqueue.emit({ type: 'heartbeat', direction: 'received', missed: 0 });
+    }),
+    startHeartbeat: enqueueActions(({ context, enqueue }) => {
+      if (context.heartbeat) enqueue.spawnChild('heartbeat', { id: 'heartbeat', input: context.heartbeat });
+    }),
+    stopHeartbeat: enqueueActions(({ context, enqueue }) => {
+      if (context.heartbeat) enqueue.stopChild('heartbeat');
+    }),
+    sendPing: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'HEARTBEAT.PING');
+      enqueue.sendTo('link', { type: 'WRITE', data: CLIENT_HEARTBEAT });
+      enqueue.assign({ bytesOut: context.bytesOut + CLIENT_HEARTBEAT.length, messagesOut: context.messagesOut + 1 });
+      enqueue.emit({ type: 'heartbeat', direction: 'sent', missed: event.missed });
+    }),
+    recordDead: assign(({ event }) => {
+      assertEvent(event, 'HEARTBEAT.DEAD');
+      return {
+        closeReason: 'dead',
+        lastError: {
+          code: 'E_DEAD_PEER' as const,
+          message: `peer did not answer ${event.missed} heartbeat${event.missed === 1 ? '' : 's'} (silent for ${event.silentMs} ms)`,
+        },
+      };
+    }),
+    recordIdle: assign(({ event }) => {
+      assertEvent(event, 'HEARTBEAT.IDLE');
+      return {
+        closeReason: 'idle',
+        lastError: { code: 'E_IDLE' as const, message: `evicted: silent for ${event.silentMs} ms (idle timeout)` },
+      };
     }),
     markBlocked: assign({ writable: false }),
     markWritable: assign({ writable: true }),
     markOpening: assign({ openedAt: () => Date.now(), closeReason: null, writable: true }),
     markEstablished: assign(({ context, event }) => ({
       establishedAt: Date.now(),
+      lastReceivedAt: Date.now(),
       retries: 0,
       lastError: null,
       ...(event.type === 'SOCKET.CONNECTED' ? { local: event.local, peer: event.peer } : {}),
@@ -223,6 +307,11 @@ export const connectionMachine = setup({
     halfOpen: input.halfOpen ?? false,
     writable: false,
     connectTimeoutMs: input.connectTimeoutMs ?? 10_000,
+    lastReceivedAt: null,
+    framing: input.framing ?? 'raw',
+    maxFrameBytes: input.maxFrameBytes ?? 64 * 1024 * 1024,
+    heartbeat: input.heartbeat && input.heartbeat.intervalMs > 0 ? input.heartbeat : null,
+    answerHeartbeats: input.answerHeartbeats ?? false,
     finTimeoutMs: input.finTimeoutMs ?? 5_000,
     maxBufferedBytes: input.maxBufferedBytes ?? 8 * 1024 * 1024,
     lastError: null,
@@ -249,6 +338,8 @@ export const connectionMachine = setup({
           port: context.port,
           socket: context.adopted,
           maxBufferedBytes: context.maxBufferedBytes,
+          framing: context.framing,
+          maxFrameBytes: context.maxFrameBytes,
         }),
       },
       on: {
@@ -258,6 +349,7 @@ export const connectionMachine = setup({
         // Leaving LINK stops the link actor, whose cleanup destroys the socket. Transition actions
         // run after exit, when the child is already gone, so they must not sendTo('link').
         'USER.ABORT': { target: 'CLOSED', actions: ['recordAbort', 'markClosed'] },
+        'HEARTBEAT.IDLE': { target: 'CLOSED', actions: ['recordIdle', 'markClosed'] },
       },
       states: {
         SYN_SENT: {
@@ -277,8 +369,15 @@ export const connectionMachine = setup({
           },
         },
         ESTABLISHED: {
+          entry: 'startHeartbeat',
+          exit: 'stopHeartbeat',
           on: {
-            'SOCKET.DATA': { actions: ['countReceived', 'emitData'] },
+            'SOCKET.DATA': { actions: ['countReceived', 'emitData', 'handleHeartbeats'] },
+            'HEARTBEAT.PING': { actions: 'sendPing' },
+            'HEARTBEAT.DEAD': [
+              { guard: 'reconnectsOnLoss', target: '#connection.RETRY_WAIT', actions: ['recordDead', 'planRetry'] },
+              { target: '#connection.CLOSED', actions: ['recordDead', 'markClosed'] },
+            ],
             'USER.SEND': { actions: ['write', 'countSent'] },
             'USER.CLOSE': { target: 'FIN_WAIT', actions: ['recordLocalClose', 'endLink'] },
             'SOCKET.END': { target: 'CLOSE_WAIT' },
@@ -365,4 +464,7 @@ export const connectionSampleEvents: ConnectionEvent[] = [
   { type: 'SOCKET.CLOSED', hadError: false },
   { type: 'USER.CLOSE' },
   { type: 'USER.ABORT' },
+  { type: 'HEARTBEAT.PING', missed: 1 },
+  { type: 'HEARTBEAT.DEAD', missed: 3, silentMs: 12_000 },
+  { type: 'HEARTBEAT.IDLE', silentMs: 30_000 },
 ];

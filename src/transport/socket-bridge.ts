@@ -1,17 +1,19 @@
 import net from 'node:net';
 import { Observable } from 'rxjs';
 import { errorInfo, type SynackErrorInfo } from '../errors.js';
+import type { QtFrame } from './qt-frame.js';
 
 /** `ip:port`, with IPv6 addresses in brackets (`[::1]:9000`). */
 export type Endpoint = string;
 
 /**
- * Everything a socket can tell: one event per Node socket event, one `SOCKET.DATA` per chunk.
+ * Everything a socket can tell: one event per Node socket event, one `SOCKET.DATA` per chunk
+ * (with the chunk's decoded batch of `frames` when a framing decodes it).
  * These are also the `SOCKET.*` events the connection machine receives.
  */
 export type SocketEvent =
   | { type: 'SOCKET.CONNECTED'; local: Endpoint; peer: Endpoint }
-  | { type: 'SOCKET.DATA'; chunk: Buffer }
+  | { type: 'SOCKET.DATA'; chunk: Buffer; frames?: QtFrame[] }
   | { type: 'SOCKET.END' }
   | { type: 'SOCKET.DRAIN' }
   | { type: 'SOCKET.ERROR'; error: SynackErrorInfo }

@@ -91,7 +91,9 @@ describe('connection', () => {
       expect(fake.link.started).toBe(0);
       fake.actor.send({ type: 'USER.CONNECT' });
       expect(fake.state()).toBe('SYN_SENT');
-      expect(fake.link.inputs).toEqual([{ host: '127.0.0.1', port: 9, socket: undefined, maxBufferedBytes: 8 * 1024 * 1024 }]);
+      expect(fake.link.inputs).toEqual([
+        { host: '127.0.0.1', port: 9, socket: undefined, maxBufferedBytes: 8 * 1024 * 1024, framing: 'raw', maxFrameBytes: 64 * 1024 * 1024 },
+      ]);
     });
 
     it('is ESTABLISHED once the socket connects, with both endpoints recorded', () => {
@@ -466,7 +468,7 @@ describe('connection model', () => {
       events: connectionSampleEvents,
       inputs: [
         { host: 'h', port: 1 },
-        { host: 'h', port: 1, reconnect: true, retry: { attempts: 2 } },
+        { host: 'h', port: 1, reconnect: true, retry: { attempts: 2 }, heartbeat: { intervalMs: 60_000, maxMissed: 3 } },
         { host: 'h', port: 1, reconnect: true, halfOpen: true, retry: { attempts: 1 } },
         { socket, halfOpen: true },
       ],

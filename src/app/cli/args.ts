@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SynackError } from '../../errors.js';
+import type { Framing } from '../../machines/connection.js';
 import type { Eol } from '../../transport/raw.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -10,6 +11,7 @@ export const COMMON_OPTIONS = {
   json: { type: 'boolean' },
   hex: { type: 'boolean' },
   eol: { type: 'string' },
+  inspect: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
 
@@ -70,8 +72,7 @@ export function parseEol(value: string | undefined): Eol {
   throw new SynackError('E_USAGE', `invalid --eol '${value}': expected none, lf or crlf`);
 }
 
-export function parseFraming(value: string | undefined): 'raw' {
-  if (value === undefined || value === 'raw') return 'raw';
-  if (value === 'qt') throw new SynackError('E_USAGE', '--framing qt is not available in this version: use --framing raw');
+export function parseFraming(value: string | undefined): Framing {
+  if (value === undefined || value === 'raw' || value === 'qt') return value ?? 'raw';
   throw new SynackError('E_USAGE', `invalid --framing '${value}': expected raw or qt`);
 }

@@ -1,11 +1,17 @@
+import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { ClientInfo } from '../../machines/client-table.js';
+import type { Framing } from '../../machines/connection.js';
+import { frameText, QtFrameDecoder, QtFrameType } from '../../transport/qt-frame.js';
 import { displayText, hexDump } from '../../transport/raw.js';
 import type { SynackEvent } from '../events.js';
 
+type MessageEvent = Extract<SynackEvent, { event: 'message' }> & { path?: string };
+
 /** Events only the CLI prints, beside the library's {@link SynackEvent}s. */
 export type CliEvent =
-  | SynackEvent
+  | Exclude<SynackEvent, { event: 'message' }>
+  | MessageEvent
   | { event: 'clients'; clients: ClientInfo[] }
   | { event: 'interface'; name: string; family: string; address: string; cidr: string | null; internal: boolean }
   | { event: 'info'; message: string };
@@ -16,11 +22,13 @@ export interface RenderOptions {
   color: boolean;
   /** In human output, show per-connection state changes (a client shows its own; a server hides its clients'). */
   connectionStates: boolean;
+  /** With `qt`, what we send is shown as the frames it holds. */
+  framing?: Framing;
 }
 
 /** Writes events as NDJSON (`--json`) or as a human log; returns the function that prints one. */
 export function createRenderer(out: Writable, options: RenderOptions): (event: CliEvent) => void {
-  if (options.json) return (event) => out.write(`${JSON.stringify(toJson(event))}\n`);
+  if (options.json) return (event) => out.write(`${JSON.stringify(toJson(event, options.framing))}\n`);
   return (event) => {
     const line = human(event, options);
     if (line !== null) out.write(`${line}\n`);
@@ -28,11 +36,18 @@ export function createRenderer(out: Writable, options: RenderOptions): (event: C
 }
 
 /** The `--json` form: `event` and `ts` first, buffers as `bytes` + `text` + `hex`. */
-export function toJson(event: CliEvent): Record<string, unknown> {
+export function toJson(event: CliEvent, framing: Framing = 'raw'): Record<string, unknown> {
   const ts = Date.now();
   if (event.event === 'data' || event.event === 'sent') {
     const { chunk, event: name, ...rest } = event;
-    return { event: name, ts, ...rest, bytes: chunk.length, text: displayText(chunk), hex: chunk.toString('hex') };
+    const text = event.event === 'sent' && framing === 'qt' ? sentFramesText(chunk) : null;
+    return { event: name, ts, ...rest, bytes: chunk.length, text: text ?? displayText(chunk), hex: chunk.toString('hex') };
+  }
+  if (event.event === 'message') {
+    const { frame, event: name, ...rest } = event;
+    const text = frame.type === QtFrameType.TEXT ? frameText(frame) : null;
+    const body = text !== null ? { text } : { bytes: frame.data?.length ?? 0, sha256: sha256(frame.data) };
+    return { event: name, ts, ...rest, type: frame.type, description: frame.description, ...body };
   }
   const { event: name, ...rest } = event;
   return { event: name, ts, ...rest };
@@ -58,8 +73,22 @@ function human(event: CliEvent, options: RenderOptions): string | null {
       return `${time} ${paint('warn', `- ${event.id} ${event.peer} disconnected: ${event.reason}${event.code ? ` (${event.code})` : ''}`)}${clients(event.clients)}`;
     case 'data':
       return `${time} ${paint('recv', `← ${event.id} ${event.peer}`)} ${payload(event.chunk, options.hex)}`;
-    case 'sent':
-      return `${time} ${paint('sent', `→ ${event.id === '*' ? 'all' : event.id} ${event.peer}`)} ${payload(event.chunk, options.hex)}`;
+    case 'message': {
+      const { frame } = event;
+      const text = frame.type === QtFrameType.TEXT ? frameText(frame) : null;
+      const body =
+        text !== null
+          ? displayText(Buffer.from(text))
+          : `[${MEDIA_NAMES[frame.type] ?? `type ${frame.type}`} ${frame.data?.length ?? 0} B sha256 ${sha256(frame.data).slice(0, 16)}…]${event.path ? ` saved to ${event.path}` : ''}`;
+      return `${time} ${paint('recv', `← ${event.id} ${event.peer}`)} ${body}`;
+    }
+    case 'heartbeat':
+      if (!options.connectionStates) return null;
+      return `${time} ${paint('info', `♥ ${event.direction}${event.missed ? ` (${event.missed} unanswered)` : ''}`)}`;
+    case 'sent': {
+      const text = options.framing === 'qt' && !options.hex ? sentFramesText(event.chunk) : null;
+      return `${time} ${paint('sent', `→ ${event.id === '*' ? 'all' : event.id} ${event.peer}`)} ${text ?? payload(event.chunk, options.hex)}`;
+    }
     case 'rejected':
       return `${time} ${paint('warn', `x ${event.peer} ${event.message}`)}`;
     case 'reconnecting':
@@ -79,6 +108,27 @@ function human(event: CliEvent, options: RenderOptions): string | null {
       return `${event.name.padEnd(12)} ${event.family.padEnd(5)} ${event.address.padEnd(40)} ${event.cidr ?? ''}${event.internal ? ' (loopback)' : ''}`;
     case 'info':
       return `${time} ${event.message}`;
+  }
+}
+
+const MEDIA_NAMES: Record<number, string> = { [QtFrameType.IMAGE]: 'image', [QtFrameType.VIDEO]: 'video frame' };
+
+/** SHA-256 of a frame's bytes, hex. */
+export function sha256(bytes: Buffer | null): string {
+  return createHash('sha256').update(bytes ?? Buffer.alloc(0)).digest('hex');
+}
+
+/** What a person reads for qt frames we sent: the text, or `[image N B]`; null if not whole frames. */
+function sentFramesText(chunk: Buffer): string | null {
+  try {
+    const decoder = new QtFrameDecoder();
+    const frames = decoder.push(chunk);
+    if (decoder.bufferedBytes > 0 || frames.length === 0) return null;
+    return frames
+      .map((f) => (f.type === QtFrameType.TEXT ? displayText(Buffer.from(frameText(f) ?? '')) : `[${MEDIA_NAMES[f.type] ?? `type ${f.type}`} ${f.data?.length ?? 0} B]`))
+      .join(' ');
+  } catch {
+    return null;
   }
 }
 

@@ -1,22 +1,31 @@
-import { encodeRawLine } from '../../../transport/raw.js';
+import { SynackError } from '../../../errors.js';
 import { createClient } from '../../client.js';
 import { parseCommandArgs, parseCount, parseEol, parseFraming, parseHost, parsePort } from '../args.js';
+import { withInspector } from '../../inspector/cli.js';
+import { Supervisor } from '../../supervisor.js';
 import { createIo } from '../io.js';
+import { createEventPrinter, encodeLine, serial } from '../messages.js';
 
 export const CLIENT_HELP = `synack client --host H --port P [options]
 
 Connect to a TCP server. Lines typed on stdin are sent; received bytes are shown.
 End of stdin closes the connection gracefully (unless --keep-open).
+With --framing qt: /image FILE and /video FILE send a file as an image or video frame.
 
 Options:
   --host H               server address (default 127.0.0.1)
   --port P               server port
-  --framing raw          raw bytes (default)
+  --framing raw|qt       raw bytes (default) or seed 001 Qt frames
+  --heartbeat MS         (qt) ping every MS (default 3000; 0 = off)
+  --max-missed N         (qt) declare the server dead after N unanswered pings (default 3)
   --connect-timeout MS   give up one connect attempt after MS (default 10000)
-  --reconnect N          retry a refused/lost connection N times, with backoff
+  --reconnect N          retry a refused, lost or dead connection N times, with backoff
   --keep-open            stay connected after stdin ends
-  --hex                  show received bytes as a hex dump; read stdin lines as hex
+  --max-frame BYTES      (qt) largest frame accepted (default 67108864)
+  --save-media DIR       (qt) store received images and video frames in DIR
+  --hex                  show received bytes as a hex dump; stdin lines are hex bytes sent as they are
   --eol none|lf|crlf     line ending added to each stdin line (default lf)
+  --inspect              serve the live inspector on 127.0.0.1 and print its URL
   --json                 one JSON event per line on stdout`;
 
 export async function clientCommand(args: string[]): Promise<void> {
@@ -27,25 +36,43 @@ export async function clientCommand(args: string[]): Promise<void> {
     'connect-timeout': { type: 'string' },
     reconnect: { type: 'string' },
     'keep-open': { type: 'boolean' },
+    heartbeat: { type: 'string' },
+    'max-missed': { type: 'string' },
+    'max-frame': { type: 'string' },
+    'save-media': { type: 'string' },
   });
   if (values.help) return void process.stdout.write(`${CLIENT_HELP}\n`);
   const host = parseHost(values.host, '127.0.0.1');
   const port = parsePort(values.port, { allowZero: false });
-  parseFraming(values.framing);
+  const framing = parseFraming(values.framing);
+  if (framing !== 'qt') {
+    for (const option of ['heartbeat', 'max-missed', 'max-frame', 'save-media'] as const) {
+      if (values[option] !== undefined) throw new SynackError('E_USAGE', `--${option} needs --framing qt`);
+    }
+  }
+  const heartbeatMs = parseCount(values.heartbeat, '--heartbeat') ?? 3_000;
+  const maxMissed = parseCount(values['max-missed'], '--max-missed', { min: 1 }) ?? 3;
+  const maxFrameBytes = parseCount(values['max-frame'], '--max-frame', { min: 12 });
   const eol = parseEol(values.eol);
   const connectTimeoutMs = parseCount(values['connect-timeout'], '--connect-timeout', { min: 1 });
   const attempts = parseCount(values.reconnect, '--reconnect') ?? 0;
   const hex = values.hex ?? false;
-  const io = createIo({ json: values.json ?? false, hex, connectionStates: true });
+  const io = createIo({ json: values.json ?? false, hex, connectionStates: true, framing });
 
+  const supervisor = new Supervisor();
+  await withInspector(supervisor, values.inspect ?? false, io.print);
   const client = createClient({
+    supervisor,
     host,
     port,
     retry: { attempts },
     reconnect: attempts > 0,
+    framing,
+    ...(framing === 'qt' && heartbeatMs > 0 ? { heartbeat: { intervalMs: heartbeatMs, maxMissed } } : {}),
+    ...(maxFrameBytes !== undefined ? { maxFrameBytes } : {}),
     ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
   });
-  client.events$.subscribe(io.print);
+  client.events$.subscribe(createEventPrinter(io.print, values['save-media'], io.fail));
 
   let finished = false;
   const finish = async (code: number, graceful: boolean) => {
@@ -76,19 +103,18 @@ export async function clientCommand(args: string[]): Promise<void> {
     }
   });
 
+  const queue = serial(io.fail);
   const input = io.lines(
-    (line) => {
-      try {
-        if (!client.send(encodeRawLine(line, { eol, hex }))) {
+    (line) =>
+      queue(async () => {
+        if (!client.send(await encodeLine(line, { framing, eol, hex }))) {
           input.pause();
-          void client.drained().then(() => input.resume());
+          await client.drained();
+          input.resume();
         }
-      } catch (error) {
-        io.fail(error);
-      }
-    },
+      }),
     () => {
-      if (!values['keep-open']) void finish(0, true);
+      if (!values['keep-open']) queue(() => finish(0, true));
     },
   );
 }

@@ -1,8 +1,10 @@
 import { SynackError } from '../../../errors.js';
-import { encodeRawLine } from '../../../transport/raw.js';
 import { createServer } from '../../server.js';
 import { parseCommandArgs, parseCount, parseEol, parseFraming, parseHost, parsePort } from '../args.js';
+import { withInspector } from '../../inspector/cli.js';
+import { Supervisor } from '../../supervisor.js';
 import { createIo } from '../io.js';
+import { createEventPrinter, encodeLine, serial } from '../messages.js';
 
 export const SERVER_HELP = `synack server --port P [options]
 
@@ -10,14 +12,20 @@ Listen for TCP clients. Lines typed on stdin go to every client.
   /to ID text   send to one client        /clients      list clients
   /close ID     disconnect one client     /stop         stop listening, keep clients
   //text        send a line starting with /
+  /image FILE   /video FILE               (qt framing) send a file as an image or video frame
 
 Options:
   --port P             port to listen on (0 = any free port)
   --host H             address to bind (default 127.0.0.1; 0.0.0.0 or :: for all)
-  --framing raw        raw bytes (default)
+  --framing raw|qt     raw bytes (default) or seed 001 Qt frames (answers heartbeats)
+  --relay              (qt) forward text/image/video frames to every other client
+  --idle-timeout MS    evict clients silent for longer than MS
   --max-clients N      refuse clients beyond N
-  --hex                show received bytes as a hex dump; read stdin lines as hex
+  --max-frame BYTES    (qt) largest frame accepted (default 67108864)
+  --save-media DIR     (qt) store received images and video frames in DIR
+  --hex                show received bytes as a hex dump; stdin lines are hex bytes sent as they are
   --eol none|lf|crlf   line ending added to each stdin line (default lf)
+  --inspect            serve the live inspector on 127.0.0.1 and print its URL
   --json               one JSON event per line on stdout`;
 
 export async function serverCommand(args: string[]): Promise<void> {
@@ -26,18 +34,40 @@ export async function serverCommand(args: string[]): Promise<void> {
     host: { type: 'string' },
     framing: { type: 'string' },
     'max-clients': { type: 'string' },
+    relay: { type: 'boolean' },
+    'idle-timeout': { type: 'string' },
+    'max-frame': { type: 'string' },
+    'save-media': { type: 'string' },
   });
   if (values.help) return void process.stdout.write(`${SERVER_HELP}\n`);
   const port = parsePort(values.port, { allowZero: true });
   const host = parseHost(values.host, '127.0.0.1');
-  parseFraming(values.framing);
+  const framing = parseFraming(values.framing);
   const eol = parseEol(values.eol);
   const maxClients = parseCount(values['max-clients'], '--max-clients', { min: 1 });
+  const idleTimeoutMs = parseCount(values['idle-timeout'], '--idle-timeout', { min: 1 });
+  const maxFrameBytes = parseCount(values['max-frame'], '--max-frame', { min: 12 });
+  if (framing !== 'qt') {
+    for (const option of ['relay', 'max-frame', 'save-media'] as const) {
+      if (values[option] !== undefined) throw new SynackError('E_USAGE', `--${option} needs --framing qt`);
+    }
+  }
   const hex = values.hex ?? false;
-  const io = createIo({ json: values.json ?? false, hex, connectionStates: false });
+  const io = createIo({ json: values.json ?? false, hex, connectionStates: false, framing });
 
-  const server = createServer({ port, host, ...(maxClients !== undefined ? { maxClients } : {}) });
-  server.events$.subscribe(io.print);
+  const supervisor = new Supervisor();
+  await withInspector(supervisor, values.inspect ?? false, io.print);
+  const server = createServer({
+    supervisor,
+    port,
+    host,
+    framing,
+    relay: values.relay ?? false,
+    ...(maxClients !== undefined ? { maxClients } : {}),
+    ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}),
+    ...(maxFrameBytes !== undefined ? { maxFrameBytes } : {}),
+  });
+  server.events$.subscribe(createEventPrinter(io.print, values['save-media'], io.fail));
   let closing = false;
   const shutdown = async (code: number) => {
     if (closing) return;
@@ -59,8 +89,9 @@ export async function serverCommand(args: string[]): Promise<void> {
     return io.exit(1);
   }
 
-  const send = (text: string, to?: string) => {
-    const data = encodeRawLine(text, { eol, hex });
+  const queue = serial(io.fail);
+  const send = async (text: string, to?: string) => {
+    const data = await encodeLine(text, { framing, eol, hex });
     if (to === undefined) {
       if (server.broadcast(data) === 0) io.print({ event: 'info', message: 'no clients to send to' });
     } else if (!server.send(to, data)) {
@@ -71,22 +102,21 @@ export async function serverCommand(args: string[]): Promise<void> {
   io.lines(
     (line) => {
       try {
-        if (line.startsWith('//')) return send(line.slice(1));
-        if (!line.startsWith('/')) return send(line);
+        if (line.startsWith('//') || !line.startsWith('/') || /^\/(image|video)\b/.test(line)) return queue(() => send(line));
         const [command, ...rest] = line.split(' ');
         const argument = rest.join(' ');
         if (command === '/clients') return io.print({ event: 'clients', clients: server.list() });
         if (command === '/to') {
           const [id, ...text] = rest;
           if (!id) throw new SynackError('E_USAGE', 'usage: /to ID text');
-          return send(text.join(' '), id);
+          return queue(() => send(text.join(' '), id));
         }
         if (command === '/close') {
           if (!server.disconnect(argument)) throw new SynackError('E_USAGE', `no client ${argument}: see /clients`);
           return;
         }
         if (command === '/stop') return void server.stop();
-        throw new SynackError('E_USAGE', `unknown command ${command}: try /to, /clients, /close, /stop (or // to send a line starting with /)`);
+        throw new SynackError('E_USAGE', `unknown command ${command}: try /to, /clients, /close, /stop, /image, /video (or // to send a line starting with /)`);
       } catch (error) {
         io.fail(error);
       }

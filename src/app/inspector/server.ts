@@ -1,0 +1,159 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Subscription } from 'rxjs';
+import { SynackError } from '../../errors.js';
+import type { Supervisor } from '../supervisor.js';
+import { PAGE_CSS, PAGE_JS, pageHtml } from './page.js';
+import { InspectionRecorder } from './recorder.js';
+import { supervisorSource } from './source.js';
+
+export interface InspectorOptions {
+  /** Port to serve on; 0 (the default) picks a free one. */
+  port?: number;
+  /** The inspector serves on loopback only. */
+  host?: '127.0.0.1';
+  /** At most one update per actor per this many ms. Default 100 (10 per second). */
+  throttleMs?: number;
+  /** Recent events kept per actor. Default 50. */
+  maxEvents?: number;
+}
+
+/** A running inspector. */
+export interface Inspector {
+  /** The page, with its token: `http://127.0.0.1:PORT/?token=…`. */
+  url: string;
+  port: number;
+  /** Ends the live channels and stops serving; recording stops with them. */
+  close(): Promise<void>;
+}
+
+/** A page that stops reading is dropped (its EventSource reconnects and gets a fresh snapshot). */
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+const KEEPALIVE_MS = 15_000;
+
+const SECURITY_HEADERS = {
+  'Cache-Control': 'no-store',
+  'Referrer-Policy': 'no-referrer',
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+function tokenMatches(expected: Buffer, given: string | null): boolean {
+  if (given === null) return false;
+  const actual = Buffer.from(given);
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/**
+ * Serves the live inspector of a supervisor on 127.0.0.1: a self-contained page (no CDN) with
+ * the actor tree, and per actor its statechart with the active state highlighted, its context
+ * and its recent events, kept live over Server-Sent Events. Every request must carry the random
+ * token of the URL; a request with another `Host` (DNS rebinding) or a foreign `Origin` is
+ * refused with 403. Recording starts when the first page connects and stops with the last.
+ * The inspector never keeps the process alive by itself.
+ *
+ * @example
+ * ```ts
+ * const supervisor = new Supervisor();
+ * const server = createServer({ port: 9000, supervisor });
+ * const inspector = await startInspector(supervisor);
+ * console.log(`inspector: ${inspector.url}`); // open it in a browser
+ * // … later
+ * await inspector.close();
+ * ```
+ */
+export async function startInspector(supervisor: Supervisor, options: InspectorOptions = {}): Promise<Inspector> {
+  const host = options.host ?? '127.0.0.1';
+  if (host !== '127.0.0.1') throw new SynackError('E_USAGE', `the inspector serves on 127.0.0.1 only, not ${String(host)}`);
+  const token = randomBytes(24).toString('base64url');
+  const expected = Buffer.from(token);
+  const recorder = new InspectionRecorder({
+    ...supervisorSource(supervisor),
+    ...(options.throttleMs !== undefined ? { throttleMs: options.throttleMs } : {}),
+    ...(options.maxEvents !== undefined ? { maxEvents: options.maxEvents } : {}),
+  });
+  const channels = new Set<http.ServerResponse>();
+  let port = 0;
+
+  const refuse = (res: http.ServerResponse, status: number, message: string) => {
+    res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end(`${message}\n`);
+  };
+
+  const stream = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
+    res.write('retry: 1000\n\n');
+    channels.add(res);
+    let subscription: Subscription | undefined;
+    const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS).unref();
+    const end = () => {
+      clearInterval(keepalive);
+      subscription?.unsubscribe();
+      channels.delete(res);
+    };
+    req.once('close', end);
+    res.once('close', end);
+    subscription = recorder.live$.subscribe((message) => {
+      if (res.destroyed) return;
+      res.write(`event: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`);
+      if (res.writableLength > MAX_QUEUED_BYTES) res.destroy();
+    });
+    if (res.destroyed) end();
+  };
+
+  const server = http.createServer((req, res) => {
+    const allowed = [`127.0.0.1:${port}`, `localhost:${port}`];
+    if (!allowed.includes(req.headers.host ?? '')) return refuse(res, 403, 'forbidden: unexpected Host header');
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowed.some((h) => origin === `http://${h}`)) return refuse(res, 403, 'forbidden: cross-origin request');
+    const url = new URL(req.url ?? '/', `http://${allowed[0]}`);
+    if (!tokenMatches(expected, url.searchParams.get('token'))) {
+      return refuse(res, 403, 'forbidden: open the inspector with the URL it printed (it carries a token)');
+    }
+    if (req.method !== 'GET') return refuse(res, 405, 'method not allowed');
+    switch (url.pathname) {
+      case '/':
+        res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': CSP });
+        return res.end(pageHtml(token));
+      case '/app.js':
+        res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/javascript; charset=utf-8' });
+        return res.end(PAGE_JS);
+      case '/app.css':
+        res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/css; charset=utf-8' });
+        return res.end(PAGE_CSS);
+      case '/events':
+        return stream(req, res);
+      default:
+        return refuse(res, 404, 'not found');
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error) => reject(SynackError.from(error, `inspector on ${host}:${options.port ?? 0}`)));
+    server.listen({ host, port: options.port ?? 0 }, () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  // Watching a process must not keep it alive: neither the listening socket nor an open page does.
+  server.unref();
+  server.on('connection', (socket) => socket.unref());
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}/?token=${token}`,
+    port,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        for (const res of channels) res.end();
+        channels.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
