@@ -29,7 +29,8 @@ describe('machine diagrams', () => {
     expect(mermaid).toContain('  SYN_SENT --> FAILED: after connectTimeout [else]\n');
     expect(mermaid).toContain('  CLOSE_WAIT --> LAST_ACK: always [closesOnPeerEnd]\n');
     expect(mermaid).toContain('  ESTABLISHED --> ESTABLISHED: SOCKET.DATA\n');
-    expect(mermaid.match(/-->/g)).toHaveLength(2 + 33);
+    expect(mermaid).toContain("  ESTABLISHED --> RETRY_WAIT: HEARTBEAT.DEAD [reconnectsOnLoss]\n");
+    expect(mermaid.match(/-->/g)).toHaveLength(2 + 37);
   });
 });
 
