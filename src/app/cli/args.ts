@@ -76,3 +76,20 @@ export function parseFraming(value: string | undefined): Framing {
   if (value === undefined || value === 'raw' || value === 'qt') return value ?? 'raw';
   throw new SynackError('E_USAGE', `invalid --framing '${value}': expected raw or qt`);
 }
+
+/**
+ * `--framing` and `--max-frame`, refusing options that only mean something with qt framing
+ * (`--relay`, `--heartbeat`…) when the framing is raw.
+ */
+export function parseFramingOptions(
+  values: { framing?: string | undefined; 'max-frame'?: string | undefined } & Record<string, unknown>,
+  qtOnly: readonly string[],
+): { framing: Framing; maxFrameBytes: number | undefined } {
+  const framing = parseFraming(values.framing);
+  if (framing !== 'qt') {
+    for (const option of ['max-frame', ...qtOnly]) {
+      if (values[option] !== undefined) throw new SynackError('E_USAGE', `--${option} needs --framing qt`);
+    }
+  }
+  return { framing, maxFrameBytes: parseCount(values['max-frame'], '--max-frame', { min: 12 }) };
+}

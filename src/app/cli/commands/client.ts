@@ -1,6 +1,6 @@
 import { SynackError } from '../../../errors.js';
 import { createClient } from '../../client.js';
-import { parseCommandArgs, parseCount, parseEol, parseFraming, parseHost, parsePort } from '../args.js';
+import { parseCommandArgs, parseCount, parseEol, parseFramingOptions, parseHost, parsePort } from '../args.js';
 import { withInspector } from '../../inspector/cli.js';
 import { Supervisor } from '../../supervisor.js';
 import { createIo } from '../io.js';
@@ -44,15 +44,9 @@ export async function clientCommand(args: string[]): Promise<void> {
   if (values.help) return void process.stdout.write(`${CLIENT_HELP}\n`);
   const host = parseHost(values.host, '127.0.0.1');
   const port = parsePort(values.port, { allowZero: false });
-  const framing = parseFraming(values.framing);
-  if (framing !== 'qt') {
-    for (const option of ['heartbeat', 'max-missed', 'max-frame', 'save-media'] as const) {
-      if (values[option] !== undefined) throw new SynackError('E_USAGE', `--${option} needs --framing qt`);
-    }
-  }
+  const { framing, maxFrameBytes } = parseFramingOptions(values, ['heartbeat', 'max-missed', 'save-media']);
   const heartbeatMs = parseCount(values.heartbeat, '--heartbeat') ?? 3_000;
   const maxMissed = parseCount(values['max-missed'], '--max-missed', { min: 1 }) ?? 3;
-  const maxFrameBytes = parseCount(values['max-frame'], '--max-frame', { min: 12 });
   const eol = parseEol(values.eol);
   const connectTimeoutMs = parseCount(values['connect-timeout'], '--connect-timeout', { min: 1 });
   const attempts = parseCount(values.reconnect, '--reconnect') ?? 0;

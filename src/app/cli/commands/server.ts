@@ -1,6 +1,6 @@
 import { SynackError } from '../../../errors.js';
 import { createServer } from '../../server.js';
-import { parseCommandArgs, parseCount, parseEol, parseFraming, parseHost, parsePort } from '../args.js';
+import { parseCommandArgs, parseCount, parseEol, parseFramingOptions, parseHost, parsePort } from '../args.js';
 import { withInspector } from '../../inspector/cli.js';
 import { Supervisor } from '../../supervisor.js';
 import { createIo } from '../io.js';
@@ -42,16 +42,10 @@ export async function serverCommand(args: string[]): Promise<void> {
   if (values.help) return void process.stdout.write(`${SERVER_HELP}\n`);
   const port = parsePort(values.port, { allowZero: true });
   const host = parseHost(values.host, '127.0.0.1');
-  const framing = parseFraming(values.framing);
+  const { framing, maxFrameBytes } = parseFramingOptions(values, ['relay', 'save-media']);
   const eol = parseEol(values.eol);
   const maxClients = parseCount(values['max-clients'], '--max-clients', { min: 1 });
   const idleTimeoutMs = parseCount(values['idle-timeout'], '--idle-timeout', { min: 1 });
-  const maxFrameBytes = parseCount(values['max-frame'], '--max-frame', { min: 12 });
-  if (framing !== 'qt') {
-    for (const option of ['relay', 'max-frame', 'save-media'] as const) {
-      if (values[option] !== undefined) throw new SynackError('E_USAGE', `--${option} needs --framing qt`);
-    }
-  }
   const hex = values.hex ?? false;
   const io = createIo({ json: values.json ?? false, hex, connectionStates: false, framing });
 
