@@ -1,4 +1,3 @@
-import { SynackError } from '../../../errors.js';
 import { createClient } from '../../client.js';
 import { parseCommandArgs, parseCount, parseEol, parseFramingOptions, parseHost, parsePort } from '../args.js';
 import { withInspector } from '../../inspector/cli.js';
