@@ -40,6 +40,7 @@ export class Client {
   readonly #events = new Subject<SynackEvent>();
   readonly #supervisor: Supervisor;
   readonly #ownsSupervisor: boolean;
+  #closed = false;
 
   constructor(options: ClientOptions) {
     const { supervisor, id, ...input } = options;
@@ -73,8 +74,9 @@ export class Client {
       last = state;
       this.#events.next({ event: 'state', actor: this.id, machine: 'connection', state });
       if (state === 'ESTABLISHED' && previous === 'SYN_SENT') this.#events.next({ event: 'connected', id: this.id, peer: c.peer ?? '?' });
-      // A link that was up went down (not a failed attempt to bring one up): say so before retrying.
-      if ((state === 'CLOSED' || state === 'RETRY_WAIT') && c.establishedAt !== null && isOpen(previous) && previous !== 'SYN_SENT') {
+      // A link that was up went down (not a failed attempt to bring one up): say so before retrying,
+      // or before giving up (a dead peer with no retries left goes straight to FAILED).
+      if (['CLOSED', 'RETRY_WAIT', 'FAILED'].includes(state) && c.establishedAt !== null && isOpen(previous) && previous !== 'SYN_SENT') {
         this.#events.next({
           event: 'disconnected',
           id: this.id,
@@ -138,6 +140,9 @@ export class Client {
 
   /** Closes at once and stops the actor. */
   async close(): Promise<void> {
+    // Closing twice (a finally block and a shutdown hook, say) must not poke a stopped actor.
+    if (this.#closed) return;
+    this.#closed = true;
     if (isOpen(this.state)) this.connection.send({ type: 'USER.ABORT' });
     else if (this.state === 'RETRY_WAIT') this.connection.send({ type: 'USER.CLOSE' });
     this.#supervisor.stop(this.id);

@@ -108,9 +108,12 @@ const socketLink = fromCallback<LinkCommand, LinkInput, ConnectionEvent>(({ inpu
   const decoder = input.framing === 'qt' ? new QtFrameDecoder({ maxFrameBytes: input.maxFrameBytes }) : null;
   const subscription = socketEvents(socket).subscribe((event) => {
     if (event.type !== 'SOCKET.DATA' || !decoder) return sendBack(event);
+    const frames: QtFrame[] = [];
     try {
-      sendBack({ type: 'SOCKET.DATA', chunk: event.chunk, frames: decoder.push(event.chunk) });
+      sendBack({ type: 'SOCKET.DATA', chunk: event.chunk, frames: decoder.push(event.chunk, frames) });
     } catch (error) {
+      // The frames before the bad one in this chunk were whole and valid: deliver them first.
+      if (frames.length > 0) sendBack({ type: 'SOCKET.DATA', chunk: event.chunk, frames });
       sendBack({ type: 'SOCKET.ERROR', error: SynackError.from(error).toInfo() });
       socket.destroy();
     }
@@ -182,6 +185,8 @@ export const connectionMachine = setup({
       context.role === 'outbound' &&
       context.closeReason !== 'closed' &&
       context.retries < context.retry.attempts,
+    outOfRetries: ({ context }) =>
+      context.reconnect && context.role === 'outbound' && context.retries >= context.retry.attempts,
     closesOnPeerEnd: ({ context }) => !context.halfOpen,
   },
   delays: {
@@ -205,6 +210,8 @@ export const connectionMachine = setup({
         bytesIn: context.bytesIn + event.chunk.length,
         messagesIn: context.messagesIn + (event.frames ? event.frames.length : 1),
         lastReceivedAt: Date.now(),
+        // The peer was heard: the link works, so the retry budget starts over (see markEstablished).
+        retries: 0,
       };
     }),
     emitData: emit(({ event }) => {
@@ -261,7 +268,9 @@ export const connectionMachine = setup({
     markEstablished: assign(({ context, event }) => ({
       establishedAt: Date.now(),
       lastReceivedAt: Date.now(),
-      retries: 0,
+      // A hung peer still completes TCP's handshake: with a heartbeat, a link counts as a success
+      // (and resets the retry budget) only once the peer is heard on it (countReceived).
+      retries: context.heartbeat ? context.retries : 0,
       lastError: null,
       ...(event.type === 'SOCKET.CONNECTED' ? { local: event.local, peer: event.peer } : {}),
       ...(context.adopted ? endpointsOf(context.adopted) : {}),
@@ -376,6 +385,7 @@ export const connectionMachine = setup({
             'HEARTBEAT.PING': { actions: 'sendPing' },
             'HEARTBEAT.DEAD': [
               { guard: 'reconnectsOnLoss', target: '#connection.RETRY_WAIT', actions: ['recordDead', 'planRetry'] },
+              { guard: 'outOfRetries', target: '#connection.FAILED', actions: ['recordDead', 'markClosed'] },
               { target: '#connection.CLOSED', actions: ['recordDead', 'markClosed'] },
             ],
             'USER.SEND': { actions: ['write', 'countSent'] },

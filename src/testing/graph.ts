@@ -192,6 +192,9 @@ export function transitionPaths<TMachine extends AnyStateMachine>(
   >;
   const eventsTo = new Map<string, TEvent[]>();
   for (const path of shortest) {
+    // A real actor ignores every event once it is done (a top-level final state): a path that
+    // goes on past such a state leads nowhere, though the pure transition function follows it.
+    if (path.steps.slice(0, -1).some((step) => step.state.status !== 'active')) continue;
     // Step 0 is `xstate.init`; each later step holds the event that led to its state.
     eventsTo.set(serializeState(path.state), path.steps.slice(1).map((step) => step.event));
   }
@@ -200,6 +203,7 @@ export function transitionPaths<TMachine extends AnyStateMachine>(
     const prefix = eventsTo.get(key);
     if (!prefix) continue;
     paths.push({ events: prefix, expected: state.value, description: describeEvents(prefix) });
+    if (state.status !== 'active') continue;
     for (const { event, state: next } of Object.values(transitions)) {
       if (!state.can(event)) continue;
       const events = [...prefix, event];

@@ -30,7 +30,7 @@ describe('machine diagrams', () => {
     expect(mermaid).toContain('  CLOSE_WAIT --> LAST_ACK: always [closesOnPeerEnd]\n');
     expect(mermaid).toContain('  ESTABLISHED --> ESTABLISHED: SOCKET.DATA\n');
     expect(mermaid).toContain("  ESTABLISHED --> RETRY_WAIT: HEARTBEAT.DEAD [reconnectsOnLoss]\n");
-    expect(mermaid.match(/-->/g)).toHaveLength(2 + 37);
+    expect(mermaid.match(/-->/g)).toHaveLength(2 + 38);
   });
 });
 

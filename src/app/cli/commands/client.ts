@@ -1,3 +1,4 @@
+import { SynackError } from '../../../errors.js';
 import { createClient } from '../../client.js';
 import { parseCommandArgs, parseCount, parseEol, parseFramingOptions, parseHost, parsePort } from '../args.js';
 import { withInspector } from '../../inspector/cli.js';
@@ -90,6 +91,10 @@ export async function clientCommand(args: string[]): Promise<void> {
     const state = client.state;
     if (state === 'FAILED') {
       io.fail(new Error(`gave up reconnecting to ${host}:${port}: ${snapshot.context.lastError?.message ?? 'closed'}`));
+      void finish(1, false);
+    } else if (state === 'CLOSED' && snapshot.context.closeReason === 'dead') {
+      // A server found dead is a runtime failure, not the normal end of a conversation.
+      io.fail(SynackError.fromInfo(snapshot.context.lastError ?? { code: 'E_DEAD_PEER', message: 'peer is dead' }));
       void finish(1, false);
     } else if (state === 'CLOSED') {
       void finish(0, false);
