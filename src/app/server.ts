@@ -56,6 +56,7 @@ export class Server {
   readonly #events = new Subject<SynackEvent>();
   readonly #supervisor: Supervisor;
   readonly #ownsSupervisor: boolean;
+  #closing: Promise<void> | undefined;
 
   constructor(options: ServerOptions) {
     this.#ownsSupervisor = !options.supervisor;
@@ -185,7 +186,13 @@ export class Server {
    * Stops listening and closes every client: gracefully (FIN) first, then at once for those
    * still open after `graceMs`. The listener actor is stopped.
    */
-  async close(options: { graceMs?: number } = {}): Promise<void> {
+  close(options: { graceMs?: number } = {}): Promise<void> {
+    // A second close() waits for the first instead of poking stopped actors.
+    this.#closing ??= this.#close(options);
+    return this.#closing;
+  }
+
+  async #close(options: { graceMs?: number }): Promise<void> {
     await this.stop({ closeClients: true });
     if (this.clients.size > 0) {
       // Clients kept by an earlier stop() have not been asked to close yet (asking twice is harmless).

@@ -33,7 +33,10 @@ export function listenEvents(options: ListenOptions): Observable<ListenEvent> {
     const server = net.createServer({ allowHalfOpen: true, noDelay: true });
     server.on('connection', (socket) => subscriber.next({ type: 'LISTEN.ACCEPTED', socket }));
     server.on('error', (err) => subscriber.next({ type: 'LISTEN.ERROR', error: errorInfo(err, `cannot listen on ${formatEndpoint(options.host, options.port)}`) }));
+    let active = true;
     server.on('listening', () => {
+      // Unsubscribed while the bind was still under way: give the port back now.
+      if (!active) return void server.close();
       const address = server.address() as net.AddressInfo;
       subscriber.next({
         type: 'LISTEN.LISTENING',
@@ -44,6 +47,7 @@ export function listenEvents(options: ListenOptions): Observable<ListenEvent> {
     });
     server.listen({ host: options.host, port: options.port, backlog: options.backlog ?? 511 });
     return () => {
+      active = false;
       if (server.listening) server.close();
       server.unref();
     };

@@ -30,7 +30,8 @@ export function encodeRawLine(line: string, options: { eol?: Eol; hex?: boolean 
  * ```
  */
 export function parseHex(input: string): Buffer {
-  const digits = input.replace(/0x/gi, '').replace(/[\s:,-]/g, '');
+  // `0x` counts only as a byte's prefix (at the start or after a separator), never inside digits.
+  const digits = input.replace(/(^|[\s:,-])0x/gi, '$1').replace(/[\s:,-]/g, '');
   const bad = digits.search(/[^0-9a-f]/i);
   if (bad !== -1) {
     throw new SynackError('E_BAD_HEX', `invalid hex: '${digits[bad]}' is not a hex digit (in "${input.trim()}")`);
@@ -79,15 +80,17 @@ function utf8SequenceLength(bytes: Buffer, offset: number): number {
   if (len <= 1 || offset + len > bytes.length) return len === 1 ? 1 : 0;
   for (let i = 1; i < len; i++) if ((bytes[offset + i]! & 0xc0) !== 0x80) return 0;
   const decoded = bytes.toString('utf8', offset, offset + len);
-  return decoded.includes('\uFFFD') ? 0 : len;
+  // Overlong forms and surrogates decode to U+FFFD; a real U+FFFD (EF BF BD) is valid text.
+  return decoded.includes('\uFFFD') && !(len === 3 && bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd) ? 0 : len;
 }
 
 /**
- * A classic hex dump: offset, 16 bytes in hex, and their printable ASCII.
+ * A classic hex dump, laid out as `hexdump -C` prints it: offset, 16 bytes in hex (a gap after 8),
+ * and their printable ASCII.
  *
  * @example
  * ```ts
- * hexDump(Buffer.from('Hello')); // '00000000  48 65 6c 6c 6f  |Hello|'
+ * hexDump(Buffer.from('Hello')); // '00000000  48 65 6c 6c 6f' + 36 spaces + '|Hello|'
  * ```
  */
 export function hexDump(bytes: Buffer): string {
@@ -98,7 +101,7 @@ export function hexDump(bytes: Buffer): string {
     const left = hex.slice(0, 8).join(' ');
     const right = hex.slice(8).join(' ');
     const ascii = [...row].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
-    lines.push(`${offset.toString(16).padStart(8, '0')}  ${(right ? `${left}  ${right}` : left).padEnd(49)}|${ascii}|`);
+    lines.push(`${offset.toString(16).padStart(8, '0')}  ${(right ? `${left}  ${right}` : left).padEnd(50)}|${ascii}|`);
   }
   return lines.join('\n');
 }

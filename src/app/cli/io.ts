@@ -5,8 +5,11 @@ import { createRenderer, type CliEvent, type RenderOptions } from './render.js';
 /** The process around a command: where it prints, how it reads lines, how it ends. */
 export interface CommandIo {
   print: (event: CliEvent) => void;
-  /** Prints a one-line error to stderr (and as an `error` event with --json). */
-  fail: (error: unknown) => void;
+  /**
+   * Prints a one-line error to stderr (and as an `error` event with --json, unless `reported`:
+   * the library already printed that event).
+   */
+  fail: (error: unknown, options?: { reported?: boolean }) => void;
   /** Reads stdin line by line; `pause`/`resume` apply backpressure to stdin. */
   lines: (onLine: (line: string) => void, onEnd: () => void) => { pause: () => void; resume: () => void; close: () => void };
   /** Calls `handler` once on SIGINT or SIGTERM. */
@@ -20,9 +23,9 @@ export function createIo(options: Omit<RenderOptions, 'color'>): CommandIo {
   const print = createRenderer(process.stdout, { ...options, color });
   return {
     print,
-    fail(error) {
+    fail(error, { reported = false } = {}) {
       const e = SynackError.from(error);
-      if (options.json) print({ event: 'error', code: e.code, message: e.message });
+      if (options.json && !reported) print({ event: 'error', code: e.code, message: e.message });
       process.stderr.write(`synack: ${e.message}\n`);
     },
     lines(onLine, onEnd) {

@@ -148,7 +148,7 @@ export class Cli {
    * The next `--json` event (after the ones already returned) that matches: an event name or a
    * predicate. Events before the match are passed over; later waits start after it.
    */
-  waitForEvent(match: Matcher<JsonEvent>, timeoutMs = 5_000): Promise<JsonEvent> {
+  waitForEvent(match: Matcher<JsonEvent>, timeoutMs = 10_000): Promise<JsonEvent> {
     const test = typeof match === 'string' ? (e: JsonEvent) => e.event === match : match;
     return this.#wait(
       () => {
@@ -166,7 +166,7 @@ export class Cli {
   }
 
   /** The next stdout line (after the ones already returned) that matches a regexp or predicate. */
-  waitForLine(match: RegExp | ((line: string) => boolean), timeoutMs = 5_000): Promise<string> {
+  waitForLine(match: RegExp | ((line: string) => boolean), timeoutMs = 10_000): Promise<string> {
     const test = match instanceof RegExp ? (l: string) => match.test(l) : match;
     return this.#wait(
       () => {
@@ -184,7 +184,7 @@ export class Cli {
   }
 
   /** Resolves once stderr contains `text` (or matches a regexp). */
-  waitForStderr(match: string | RegExp, timeoutMs = 5_000): Promise<string> {
+  waitForStderr(match: string | RegExp, timeoutMs = 10_000): Promise<string> {
     const test = typeof match === 'string' ? (s: string) => s.includes(match) : (s: string) => match.test(s);
     return this.#wait(() => (test(this.stderr) ? this.stderr : undefined), timeoutMs, `waitForStderr(${String(match)})`);
   }
@@ -214,7 +214,7 @@ export class Cli {
   }
 
   /** Resolves when the process has exited, with its code and all of its output. */
-  exited(timeoutMs = 5_000): Promise<CliExit> {
+  exited(timeoutMs = 10_000): Promise<CliExit> {
     return this.#wait(() => this.#exit, timeoutMs, 'exited');
   }
 
@@ -243,18 +243,27 @@ export async function killClis(): Promise<void> {
  */
 export function perTestCleanup(): ((ctx: TestContext) => Cleanup) & { cli: (ctx: TestContext, args: string[]) => Cli } {
   const scopes = new WeakMap<object, Cleanup>();
+  const mine = new Set<Cli>();
   afterEach(async (ctx) => {
     const cleanup = scopes.get(ctx.task);
     scopes.delete(ctx.task);
     await cleanup?.run();
   });
-  afterAll(() => killClis());
+  afterAll(() => Promise.all([...mine].map((cli) => cli.kill())));
   const scope = (ctx: TestContext): Cleanup => {
     let cleanup = scopes.get(ctx.task);
     if (!cleanup) scopes.set(ctx.task, (cleanup = new Cleanup()));
     return cleanup;
   };
-  return Object.assign(scope, { cli: (ctx: TestContext, args: string[]) => scope(ctx).add(runCli(args), (cli) => cli.kill()) });
+  const cli = (ctx: TestContext, args: string[]): Cli => {
+    const started = runCli(args);
+    mine.add(started);
+    return scope(ctx).add(started, async (c) => {
+      await c.kill();
+      mine.delete(c);
+    });
+  };
+  return Object.assign(scope, { cli });
 }
 
 /** The lines of stderr, without empty ones. */

@@ -78,7 +78,8 @@ export async function serverCommand(args: string[]): Promise<void> {
       io.print({ event: 'info', message: `connect with: nc ${bound.host} ${bound.port}   or   synack client --host ${where} --port ${bound.port}` });
     }
   } catch (error) {
-    io.fail(error);
+    // The server's events already carried this error; stderr still gets its one line.
+    io.fail(error, { reported: true });
     await server.close();
     return io.exit(1);
   }
@@ -96,6 +97,8 @@ export async function serverCommand(args: string[]): Promise<void> {
   io.lines(
     (line) => {
       try {
+        // `//text` sends `/text`: raw lines are sent as typed, so drop the escape here (qt's encodeLine drops it itself).
+        if (line.startsWith('//') && (framing === 'raw' || hex)) return queue(() => send(line.slice(1)));
         if (line.startsWith('//') || !line.startsWith('/') || /^\/(image|video)\b/.test(line)) return queue(() => send(line));
         const [command, ...rest] = line.split(' ');
         const argument = rest.join(' ');
