@@ -9,7 +9,7 @@
  * {@link ChatLinks}, a map like the client table, never children of the peer.
  */
 import { Subject, type Subscription } from 'rxjs';
-import { assertEvent, assign, createActor, emit, enqueueActions, fromCallback, sendTo, setup, type ActorRefFrom, type InspectionEvent, type SnapshotFrom } from 'xstate';
+import { assertEvent, assign, createActor, emit, enqueueActions, fromCallback, sendTo, setup, stateIn, type ActorRefFrom, type InspectionEvent, type SnapshotFrom } from 'xstate';
 import { SynackError, type SynackErrorInfo } from '../errors.js';
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -23,20 +23,42 @@ import {
   type P2pFrame,
   type PeerAddress,
 } from '../transport/p2p-frame.js';
-import type { Endpoint } from '../transport/socket-bridge.js';
+import { formatEndpoint, type Endpoint } from '../transport/socket-bridge.js';
 import { ClientTable } from './client-table.js';
 import { connectionMachine, connectionState, type ConnectionActor, type ConnectionStateName } from './connection.js';
 import { listenerMachine, listenerState, type ListenerSnapshot } from './listener.js';
 import { endpointIp, REGISTRY_DEFAULTS, REGISTRY_REFUSED } from './registry.js';
 import { backoffDelay, type RetryPolicy } from './retry.js';
 
-/** Frame types a chat link accepts (the original's set): anything else closes the link. */
+/**
+ * Frame types a chat link accepts (the original's set): anything else closes the link.
+ *
+ * @example
+ * ```ts
+ * const decoder = new P2pFrameDecoder({ types: CHAT_LINK_TYPES });
+ * ```
+ */
 export const CHAT_LINK_TYPES: readonly string[] = Object.freeze(['GREETING', 'MESSAGE']);
 
-/** Frame types a peer accepts from the registry. */
+/**
+ * Frame types a peer accepts from the registry (the original client's set).
+ *
+ * @example
+ * ```ts
+ * const decoder = new P2pFrameDecoder({ types: REGISTRY_REPLY_TYPES });
+ * ```
+ */
 export const REGISTRY_REPLY_TYPES: readonly string[] = Object.freeze(['GREETING', 'REGISTER', 'PEERLIST']);
 
-/** Defaults: re-register every 15 s (the original's period); registry reconnects back off from 0.5 s to 10 s. */
+/**
+ * Defaults: re-register every 15 s (the original's period); registry reconnects back off from
+ * 0.5 s to 10 s and never give up; after a refusal, wait 1 s doubling to 30 s.
+ *
+ * @example
+ * ```ts
+ * createActor(peerMachine, { input: { name: 'alice', registry, refreshMs: PEER_DEFAULTS.refreshMs / 3 } });
+ * ```
+ */
 export const PEER_DEFAULTS = Object.freeze({
   refreshMs: 15_000,
   registryRetry: Object.freeze({ attempts: Number.POSITIVE_INFINITY, baseMs: 500, maxMs: 10_000, factor: 2, jitter: 0.2 }),
@@ -229,7 +251,7 @@ export class ChatLinks {
 
   #dial(name: string, host: string, port: number): ChatLink {
     const id = `out${++this.#sequence}`;
-    const link = this.#newLink(id, 'out', name, host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+    const link = this.#newLink(id, 'out', name, formatEndpoint(host, port));
     this.#byName.set(name, id);
     const actor = createActor(connectionMachine, {
       id,
@@ -366,9 +388,9 @@ export class ChatLinks {
 // The registry link
 
 /** Commands to the registry link effect. */
-export type RegistryLinkCommand = { type: 'SEND'; data: Buffer };
+export type PeerLinkCommand = { type: 'SEND'; data: Buffer };
 
-export interface RegistryLinkInput {
+export interface PeerLinkInput {
   id: string;
   host: string;
   port: number;
@@ -384,7 +406,7 @@ export interface RegistryLinkInput {
  * redials with backoff (its retry policy); a fresh decoder per session, one `REGISTRY.FRAMES`
  * per chunk, and a timer for a frame that stops half-way.
  */
-const registryLink = fromCallback<RegistryLinkCommand, RegistryLinkInput, PeerEvent>(({ input, sendBack, receive }) => {
+const registryLink = fromCallback<PeerLinkCommand, PeerLinkInput, PeerEvent>(({ input, sendBack, receive }) => {
   const actor = createActor(connectionMachine, {
     id: input.id,
     input: { id: input.id, host: input.host, port: input.port, reconnect: true, retry: input.retry, connectTimeoutMs: input.connectTimeoutMs },
@@ -499,11 +521,10 @@ export interface PeerInput {
   inspect?: (event: InspectionEvent) => void;
 }
 
-export interface PeerContext {
-  id: string;
-  name: string;
-  registryHost: string;
-  registryPort: number;
+/** The peer's settings, fixed by its input. */
+export interface PeerConfig {
+  registry: { host: string; port: number };
+  /** Chat listener address and port (0: any free port). */
   host: string;
   port: number;
   advertise: string | null;
@@ -513,11 +534,20 @@ export interface PeerContext {
   connectTimeoutMs: number;
   frameTimeoutMs: number;
   maxPayloadBytes: number;
+  inspect: ((event: InspectionEvent) => void) | undefined;
+}
+
+// Kept under 20 top-level fields, like the registry's (XState copies it on every assign).
+export interface PeerContext {
+  id: string;
+  name: string;
+  config: PeerConfig;
+  /** The chat port, once listening. */
   boundPort: number | null;
   /** What we advertise: name, IP, chat port. */
   self: PeerAddress | null;
-  registryLocal: Endpoint | null;
-  registryPeer: Endpoint | null;
+  /** The registry link's endpoints while it is up (or last up). */
+  registryLink: { local: Endpoint; peer: Endpoint } | null;
   /** The other peers, as the registry last listed them. Kept while the registry is away. */
   peers: PeerAddress[];
   registrations: number;
@@ -527,7 +557,6 @@ export interface PeerContext {
   lastError: SynackErrorInfo | null;
   clients: ClientTable;
   chat: ChatLinks;
-  inspect: ((event: InspectionEvent) => void) | undefined;
 }
 
 /** Events of the peer machine: `LISTENER.*` relayed from its chat listener, `REGISTRY.*` from its registry link. */
@@ -602,11 +631,13 @@ export const peerMachine = setup({
   actors: { listener: listenerMachine, registryLink },
   guards: {
     listenerChanged: ({ context, event }) => listenerState(relayedListener(event)) !== context.listener,
+    // Read before this event's transitions: the CHAT region is still BINDING when the port is first known.
+    chatBinding: stateIn({ RUNNING: { CHAT: 'BINDING' } }),
     isRefused: ({ event }) => event.type === 'REGISTRY.FRAMES' && refusalOf(event.frames) !== null,
     hasPeerList: ({ event }) => event.type === 'REGISTRY.FRAMES' && event.frames.some((f) => f.type === 'PEERLIST'),
   },
   delays: {
-    refreshInterval: ({ context }) => context.refreshMs,
+    refreshInterval: ({ context }) => context.config.refreshMs,
     backoffDelay: ({ context }) => context.backoffMs,
   },
   actions: {
@@ -629,14 +660,15 @@ export const peerMachine = setup({
     }),
     announceSelf: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'REGISTRY.UP');
-      const self: PeerAddress = { name: context.name, host: context.advertise ?? endpointIp(event.local), port: context.boundPort! };
-      context.chat.setSelf({ name: self.name, host: event.local === '?' && !context.advertise ? null : self.host, port: self.port });
-      enqueue.assign({ self, registryLocal: event.local, registryPeer: event.peer });
+      const { advertise } = context.config;
+      const self: PeerAddress = { name: context.name, host: advertise ?? endpointIp(event.local), port: context.boundPort! };
+      context.chat.setSelf({ name: self.name, host: event.local === '?' && !advertise ? null : self.host, port: self.port });
+      enqueue.assign({ self, registryLink: { local: event.local, peer: event.peer } });
       enqueue.emit({ type: 'registry-up', registry: event.peer, local: event.local });
     }),
     setChatSelf: ({ context, event }) => {
       assertEvent(event, 'LISTENER.LISTENING');
-      context.chat.setSelf({ name: context.name, host: context.advertise, port: event.port });
+      context.chat.setSelf({ name: context.name, host: context.config.advertise, port: event.port });
     },
     sendHello: sendTo('registryLink', ({ context }) => {
       const { name, host, port } = context.self!;
@@ -671,7 +703,7 @@ export const peerMachine = setup({
     }),
     markRegistered: enqueueActions(({ context, enqueue }) => {
       enqueue.assign({ registrations: context.registrations + 1, refusals: 0, lastError: null });
-      enqueue.emit({ type: 'registered', self: context.self!, registry: context.registryPeer ?? '?' });
+      enqueue.emit({ type: 'registered', self: context.self!, registry: context.registryLink?.peer ?? '?' });
     }),
     recordRefusal: enqueueActions(({ context, event, enqueue }) => {
       const error =
@@ -681,13 +713,14 @@ export const peerMachine = setup({
             ? { ...event.error, message: `registry link: ${event.error.message}` }
             : { code: 'E_PROTOCOL' as const, message: 'registry link broken' };
       const refusals = context.refusals + 1;
-      enqueue.assign({ lastError: error, refusals, backoffMs: backoffDelay(context.backoff, refusals) });
+      enqueue.assign({ lastError: error, refusals, backoffMs: backoffDelay(context.config.backoff, refusals) });
       enqueue.emit({ type: 'error', error });
     }),
     recordLoss: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'REGISTRY.DOWN');
       enqueue.assign({ lastError: event.error });
-      enqueue.emit({ type: 'registry-down', registry: context.registryPeer ?? `${context.registryHost}:${context.registryPort}`, reason: event.reason, error: event.error });
+      const { registry } = context.config;
+      enqueue.emit({ type: 'registry-down', registry: context.registryLink?.peer ?? `${registry.host}:${registry.port}`, reason: event.reason, error: event.error });
     }),
     emitReconnecting: emit(({ event }) => {
       assertEvent(event, 'REGISTRY.RETRYING');
@@ -710,21 +743,22 @@ export const peerMachine = setup({
     return {
       id: input.id ?? 'peer',
       name: input.name,
-      registryHost: input.registry.host,
-      registryPort: input.registry.port,
-      host: input.host ?? '0.0.0.0',
-      port: input.port ?? 0,
-      advertise: input.advertise ?? null,
-      refreshMs: input.refreshMs ?? PEER_DEFAULTS.refreshMs,
-      registryRetry: { ...PEER_DEFAULTS.registryRetry, ...input.registryRetry },
-      backoff: { ...PEER_DEFAULTS.backoff, ...input.backoff },
-      connectTimeoutMs,
-      frameTimeoutMs,
-      maxPayloadBytes,
+      config: {
+        registry: { ...input.registry },
+        host: input.host ?? '0.0.0.0',
+        port: input.port ?? 0,
+        advertise: input.advertise ?? null,
+        refreshMs: input.refreshMs ?? PEER_DEFAULTS.refreshMs,
+        registryRetry: { ...PEER_DEFAULTS.registryRetry, ...input.registryRetry },
+        backoff: { ...PEER_DEFAULTS.backoff, ...input.backoff },
+        connectTimeoutMs,
+        frameTimeoutMs,
+        maxPayloadBytes,
+        inspect: input.inspect,
+      },
       boundPort: null,
       self: null,
-      registryLocal: null,
-      registryPeer: null,
+      registryLink: null,
       peers: [],
       registrations: 0,
       refusals: 0,
@@ -733,7 +767,6 @@ export const peerMachine = setup({
       lastError: null,
       clients,
       chat: input.chat ?? new ChatLinks({ inbound: clients, frameTimeoutMs, maxPayloadBytes, connectTimeoutMs, ...(input.inspect ? { inspect: input.inspect } : {}) }),
-      inspect: input.inspect,
     };
   },
   initial: 'STOPPED',
@@ -746,7 +779,7 @@ export const peerMachine = setup({
       invoke: {
         id: 'listener',
         src: 'listener',
-        input: ({ context }) => ({ id: `${context.id}-chat`, host: context.host, port: context.port, clients: context.clients }),
+        input: ({ context }) => ({ id: `${context.id}-chat`, host: context.config.host, port: context.config.port, clients: context.clients }),
         onSnapshot: { guard: 'listenerChanged', actions: 'relayListener' },
       },
       entry: sendTo('listener', { type: 'USER.LISTEN' as const }),
@@ -770,7 +803,7 @@ export const peerMachine = setup({
           initial: 'WAITING',
           states: {
             WAITING: {
-              on: { 'LISTENER.LISTENING': { target: 'ONLINE' } },
+              on: { 'LISTENER.LISTENING': { guard: 'chatBinding', target: 'ONLINE' } },
             },
             ONLINE: {
               initial: 'CONNECTING',
@@ -779,13 +812,13 @@ export const peerMachine = setup({
                 src: 'registryLink',
                 input: ({ context }) => ({
                   id: `${context.id}-registry`,
-                  host: context.registryHost,
-                  port: context.registryPort,
-                  retry: context.registryRetry,
-                  connectTimeoutMs: context.connectTimeoutMs,
-                  frameTimeoutMs: context.frameTimeoutMs,
-                  maxPayloadBytes: context.maxPayloadBytes,
-                  inspect: context.inspect,
+                  host: context.config.registry.host,
+                  port: context.config.registry.port,
+                  retry: context.config.registryRetry,
+                  connectTimeoutMs: context.config.connectTimeoutMs,
+                  frameTimeoutMs: context.config.frameTimeoutMs,
+                  maxPayloadBytes: context.config.maxPayloadBytes,
+                  inspect: context.config.inspect,
                 }),
               },
               on: {

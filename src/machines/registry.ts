@@ -7,7 +7,7 @@
  * table itself is a {@link PeerBook}: O(1) per join, refresh and leave, held in context like the
  * listener holds its client table, with the counts the guards read copied into context.
  */
-import { assertEvent, assign, emit, enqueueActions, fromCallback, sendTo, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { assertEvent, assign, enqueueActions, fromCallback, sendTo, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { isIP } from 'node:net';
 import { SynackError, type SynackErrorInfo } from '../errors.js';
 import {
@@ -22,12 +22,19 @@ import {
   type P2pFrame,
   type PeerAddress,
 } from '../transport/p2p-frame.js';
-import type { Endpoint } from '../transport/socket-bridge.js';
+import { formatEndpoint, type Endpoint } from '../transport/socket-bridge.js';
 import { ClientTable } from './client-table.js';
 import { listenerMachine, listenerState, type ListenerSnapshot } from './listener.js';
 import type { RetryPolicy } from './retry.js';
 
-/** Frame types a registry link accepts (the original registry's set); anything else closes the link. */
+/**
+ * Frame types a registry link accepts (the original registry's set); anything else closes the link.
+ *
+ * @example
+ * ```ts
+ * const decoder = new P2pFrameDecoder({ types: REGISTRY_LINK_TYPES });
+ * ```
+ */
 export const REGISTRY_LINK_TYPES: readonly string[] = Object.freeze(['GREETING', 'REGISTER', 'PEERLIST']);
 
 /**
@@ -42,7 +49,14 @@ export const REGISTRY_LINK_TYPES: readonly string[] = Object.freeze(['GREETING',
  */
 export const REGISTRY_REFUSED = 'Register Refused: ';
 
-/** Defaults of the original program: a registration lives 22 s, a half-sent frame 40 s. */
+/**
+ * Defaults of the original program: a registration lives 22 s, a half-sent frame 40 s.
+ *
+ * @example
+ * ```ts
+ * createActor(registryMachine, { input: { port: 0, ttlMs: 2 * REGISTRY_DEFAULTS.ttlMs } });
+ * ```
+ */
 export const REGISTRY_DEFAULTS = Object.freeze({ ttlMs: 22_000, frameTimeoutMs: 40_000 });
 
 /**
@@ -118,17 +132,13 @@ function sameAddress(a: PeerAddress, b: PeerAddress): boolean {
   return a.name === b.name && normalizeIp(a.host) === normalizeIp(b.host) && a.port === b.port;
 }
 
-function describeAddress(peer: PeerAddress): string {
-  return formatPeerAddress(peer);
-}
-
 /** Where a registry link is in the protocol. */
 export type RegistryLinkPhase = 'GREETING' | 'GREETED' | 'REGISTERED' | 'CLOSING';
 
 /** One link to the registry, as {@link PeerBook} keeps it. */
 export interface RegistryLinkInfo {
   id: string;
-  /** The link's remote endpoint, `ip:port`. */
+  /** The link's remote endpoint, `ip:port` (an IPv4-mapped IPv6 address shown as IPv4). */
   peer: Endpoint;
   /** The remote IP, normalised. */
   remote: string;
@@ -199,7 +209,9 @@ export class PeerBook {
   }
 
   openLink(id: string, peer: Endpoint): RegistryLinkInfo {
-    const link: RegistryLinkInfo = { id, peer, remote: endpointIp(peer), phase: 'GREETING', identity: null };
+    const remote = endpointIp(peer);
+    const port = peer.slice(peer.lastIndexOf(':') + 1);
+    const link: RegistryLinkInfo = { id, peer: formatEndpoint(remote, Number(port)), remote, phase: 'GREETING', identity: null };
     this.#links.set(id, link);
     return link;
   }
@@ -314,9 +326,20 @@ export class PeerBook {
     this.#version++;
   }
 
+  /** A deep copy: what a persistent registry (see `persistentBook`) changes instead of this one. */
+  clone(): PeerBook {
+    const copy = new PeerBook();
+    for (const [id, link] of this.#links) copy.#links.set(id, { ...link });
+    for (const [name, entry] of this.#members) copy.#members.set(name, { ...entry });
+    for (const name of this.#expiry.keys()) copy.#expiry.set(name, copy.#members.get(name)!);
+    for (const id of this.#owed) copy.#owed.add(id);
+    copy.#version = this.#version;
+    return copy;
+  }
+
   /** A plain view for inspectors and JSON. */
   toJSON(): { peers: string[]; links: number } {
-    return { peers: this.list().map(describeAddress), links: this.#links.size };
+    return { peers: this.list().map(formatPeerAddress), links: this.#links.size };
   }
 }
 
@@ -348,14 +371,18 @@ export interface RegistryInput {
   maxClients?: number;
   /** The table peer links go into; one is made if not given. */
   clients?: ClientTable;
+  /**
+   * Copy the peer table on every change instead of changing it in place, so that no two
+   * snapshots share it: for model-based traversal (which branches from old snapshots) and time
+   * travel. Costs O(peers) per event; leave it off in service.
+   */
+  persistentBook?: boolean;
 }
 
-export interface RegistryContext {
-  id: string;
+/** The registry's settings, fixed by its input. */
+export interface RegistryConfig {
   host: string;
   port: number;
-  boundPort: number | null;
-  address: Endpoint | null;
   ttlMs: number;
   frameTimeoutMs: number;
   maxPayloadBytes: number;
@@ -364,21 +391,39 @@ export interface RegistryContext {
   coalesce: { minMs: number; maxMs: number; factor: number };
   bindRetry: Partial<RetryPolicy> | undefined;
   maxClients: number | undefined;
+  persistentBook: boolean;
+}
+
+/** What the registry has sent since it started. */
+export interface RegistryStats {
+  /** How long the last list flush took to hand to the sockets. */
+  lastFlushMs: number;
+  /** Lists sent to everyone because the list changed. */
+  broadcasts: number;
+  /** Lists sent to one peer in answer to its REGISTER. */
+  answers: number;
+  listBytesOut: number;
+}
+
+// Kept under 20 top-level fields: XState copies the context with Object.assign on every assign,
+// and V8 turns an object of 20 or more properties built that way into a slow dictionary (~30×).
+export interface RegistryContext {
+  id: string;
+  config: RegistryConfig;
   clients: ClientTable;
   book: PeerBook;
   /** The listener's last state, as relayed. */
   listener: string;
+  boundPort: number | null;
+  address: Endpoint | null;
+  lastError: SynackErrorInfo | null;
   peerCount: number;
   linkCount: number;
   version: number;
   announcedVersion: number;
   owed: number;
   nextExpiryAt: number | null;
-  lastFlushMs: number;
-  broadcasts: number;
-  answers: number;
-  listBytesOut: number;
-  lastError: SynackErrorInfo | null;
+  stats: RegistryStats;
 }
 
 /** Events of the registry machine. `LISTENER.*` are relayed from its listener, `PEER.*` from its links. */
@@ -416,8 +461,9 @@ export interface RegistryLinksInput {
 
 /**
  * The effect between the client table and the machine: one decoder per link, one `PEER.FRAMES`
- * per socket chunk, and a timer per link for a frame that stops half-way (or a link that never
- * sends one). Writes go to the links' connection actors; a broadcast is timed for coalescing.
+ * per socket chunk, and one timer per link, armed while a frame has begun and not ended, and
+ * from the connect until the first REGISTER (so no link can sit there unregistered for ever).
+ * Writes go to the links' connection actors; a broadcast is timed for coalescing.
  */
 const registryLinks = fromCallback<RegistryLinkCommand, RegistryLinksInput, RegistryEvent>(({ input, sendBack, receive }) => {
   interface Link {
@@ -425,6 +471,7 @@ const registryLinks = fromCallback<RegistryLinkCommand, RegistryLinksInput, Regi
     timer: NodeJS.Timeout | undefined;
     dead: boolean;
     framed: boolean;
+    registered: boolean;
   }
   const links = new Map<string, Link>();
   const stopTimer = (link: Link) => {
@@ -438,9 +485,12 @@ const registryLinks = fromCallback<RegistryLinkCommand, RegistryLinksInput, Regi
       if (link.dead) return;
       link.dead = true;
       const pending = link.decoder.pendingBytes;
-      const message = link.framed || pending > 0
-        ? `frame stopped half-way: ${pending} bytes of a frame and no end within ${input.frameTimeoutMs} ms`
-        : `no frame within ${input.frameTimeoutMs} ms of connecting`;
+      const message =
+        pending > 0
+          ? `frame stopped half-way: ${pending} bytes of a frame and no end within ${input.frameTimeoutMs} ms`
+          : link.framed
+            ? `no REGISTER within ${input.frameTimeoutMs} ms`
+            : `no frame within ${input.frameTimeoutMs} ms of connecting`;
       sendBack({ type: 'PEER.FAILED', id, error: { code: 'E_TIMEOUT', message } });
     }, input.frameTimeoutMs);
   };
@@ -451,6 +501,7 @@ const registryLinks = fromCallback<RegistryLinkCommand, RegistryLinksInput, Regi
         timer: undefined,
         dead: false,
         framed: false,
+        registered: false,
       };
       links.set(event.id, link);
       startTimer(event.id, link);
@@ -467,16 +518,17 @@ const registryLinks = fromCallback<RegistryLinkCommand, RegistryLinksInput, Regi
       }
       if (frames.length > 0) {
         link.framed = true;
+        link.registered ||= frames.some((f) => f.type === 'REGISTER');
         sendBack({ type: 'PEER.FRAMES', id: event.id, frames });
       }
       if (failure) {
         link.dead = true;
         stopTimer(link);
         sendBack({ type: 'PEER.FAILED', id: event.id, error: failure });
-      } else if (!link.decoder.hasPartialFrame) {
+      } else if (link.decoder.hasPartialFrame) {
+        if (frames.length > 0 || !link.timer) startTimer(event.id, link);
+      } else if (link.registered) {
         stopTimer(link);
-      } else if (frames.length > 0 || !link.timer) {
-        startTimer(event.id, link);
       }
     } else if (event.type === 'disconnected') {
       const link = links.get(event.id);
@@ -508,6 +560,11 @@ const registryLinks = fromCallback<RegistryLinkCommand, RegistryLinksInput, Regi
     links.clear();
   };
 });
+
+/** The table an action may change: the context's own, or a copy when snapshots must not share it. */
+function editBook(context: RegistryContext): PeerBook {
+  return context.config.persistentBook ? context.book.clone() : context.book;
+}
 
 function refusalFrame(error: SynackErrorInfo): Buffer {
   return encodeP2pFrame('GREETING', `${REGISTRY_REFUSED}${error.code} ${error.message}`);
@@ -566,7 +623,7 @@ export const registryMachine = setup({
   },
   delays: {
     coalesceDelay: ({ context }) =>
-      Math.min(context.coalesce.maxMs, Math.max(context.coalesce.minMs, Math.ceil(context.lastFlushMs * context.coalesce.factor))),
+      Math.min(context.config.coalesce.maxMs, Math.max(context.config.coalesce.minMs, Math.ceil(context.stats.lastFlushMs * context.config.coalesce.factor))),
     nextExpiry: ({ context }) => Math.max(0, (context.nextExpiryAt ?? Date.now()) - Date.now()),
   },
   actions: {
@@ -589,21 +646,24 @@ export const registryMachine = setup({
       return { lastError: event.error };
     }),
     clearBound: assign({ boundPort: null, address: null, listener: 'STOPPED' }),
-    openLink: ({ context, event }) => {
+    openLink: assign(({ context, event }) => {
       assertEvent(event, 'PEER.OPENED');
-      context.book.openLink(event.id, event.peer);
-    },
+      const book = editBook(context);
+      book.openLink(event.id, event.peer);
+      return { book, linkCount: book.linkCount };
+    }),
     handleFrames: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'PEER.FRAMES');
-      const { book } = context;
+      const book = editBook(context);
       const link = book.link(event.id);
       if (!link) return;
+      enqueue.assign({ book });
       const refuse = (code: SynackErrorInfo['code'], message: string) => {
         const error: SynackErrorInfo = { code, message };
         enqueue.sendTo('registryLinks', { type: 'WRITE', id: link.id, data: refusalFrame(error) });
         enqueue.sendTo('registryLinks', { type: 'CLOSE', id: link.id });
         const entry = book.closing(link.id);
-        if (entry) enqueue.emit({ type: 'left', link: link.id, entry: entry.peer, reason: 'refused', peers: book.peerCount });
+        if (entry) enqueue.emit({ type: 'left', link: link.id, entry: entry.peer, reason: `link refused: ${message}`, peers: book.peerCount });
         enqueue.emit({ type: 'refused', link: link.id, peer: link.peer, error });
       };
       const parse = <T>(what: string, payload: string, parser: (text: string) => T): T | undefined => {
@@ -615,7 +675,7 @@ export const registryMachine = setup({
         }
       };
       const claims = (peer: PeerAddress, what: string): boolean => {
-        if (ownsAddress(peer.host, link.remote, context.trust, context.localAddresses)) return true;
+        if (ownsAddress(peer.host, link.remote, context.config.trust, context.config.localAddresses)) return true;
         refuse('E_PROTOCOL', `${what} names ${peer.host} but the link comes from ${link.remote}: a peer may only advertise an address it owns`);
         return false;
       };
@@ -637,7 +697,7 @@ export const registryMachine = setup({
           const again = parse('greeting', frame.payload, parseGreeting);
           if (!again) break;
           if (!sameAddress(again, link.identity!)) {
-            refuse('E_PROTOCOL', `greeted again as ${describeAddress(again)} after ${describeAddress(link.identity!)}`);
+            refuse('E_PROTOCOL', `greeted again as ${formatPeerAddress(again)} after ${formatPeerAddress(link.identity!)}`);
             break;
           }
           continue;
@@ -645,14 +705,14 @@ export const registryMachine = setup({
         const peer = parse('REGISTER', frame.payload, parsePeerAddress);
         if (!peer) break;
         if (!sameAddress(peer, link.identity!)) {
-          refuse('E_PROTOCOL', `REGISTER ${describeAddress(peer)} does not match the greeting ${describeAddress(link.identity!)}`);
+          refuse('E_PROTOCOL', `REGISTER ${formatPeerAddress(peer)} does not match the greeting ${formatPeerAddress(link.identity!)}`);
           break;
         }
         if (!claims(peer, 'REGISTER')) break;
-        const outcome = book.register(link.id, peer, Date.now(), context.ttlMs);
+        const outcome = book.register(link.id, peer, Date.now(), context.config.ttlMs);
         if (outcome.kind === 'taken') {
           const holder = outcome.holder.peer;
-          refuse('E_NAME_TAKEN', `name ${show(peer.name)} is registered from ${holder.host}:${holder.port}; ${peer.host}:${peer.port} may not take it`);
+          refuse('E_NAME_TAKEN', `name ${show(peer.name)} is registered from ${formatEndpoint(holder.host, holder.port)}; ${formatEndpoint(peer.host, peer.port)} may not take it`);
           break;
         }
         if (outcome.kind === 'added') {
@@ -668,36 +728,43 @@ export const registryMachine = setup({
     }),
     failLink: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'PEER.FAILED');
-      const link = context.book.link(event.id);
+      const book = editBook(context);
+      const link = book.link(event.id);
       if (!link || link.phase === 'CLOSING') return;
+      enqueue.assign({ book });
       enqueue.sendTo('registryLinks', { type: 'WRITE', id: link.id, data: refusalFrame(event.error) });
       enqueue.sendTo('registryLinks', { type: 'CLOSE', id: link.id });
-      const entry = context.book.closing(link.id);
-      if (entry) enqueue.emit({ type: 'left', link: link.id, entry: entry.peer, reason: 'refused', peers: context.book.peerCount });
+      const entry = book.closing(link.id);
+      if (entry) enqueue.emit({ type: 'left', link: link.id, entry: entry.peer, reason: `link refused: ${event.error.message}`, peers: book.peerCount });
       enqueue.emit({ type: 'refused', link: link.id, peer: link.peer, error: event.error });
     }),
     dropLink: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'PEER.CLOSED');
-      const entry = context.book.dropLink(event.id);
+      const book = editBook(context);
+      enqueue.assign({ book });
+      const entry = book.dropLink(event.id);
       if (entry) {
-        enqueue.emit({ type: 'left', link: event.id, entry: entry.peer, reason: closeReason(event.reason, event.error), peers: context.book.peerCount });
+        enqueue.emit({ type: 'left', link: event.id, entry: entry.peer, reason: closeReason(event.reason, event.error), peers: book.peerCount });
       }
     }),
     evict: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'USER.EVICT');
-      const entry = context.book.entries().find((e) => e.peer.name === event.name);
+      const book = editBook(context);
+      const entry = book.entries().find((e) => e.peer.name === event.name);
       if (!entry) return;
+      enqueue.assign({ book });
       enqueue.sendTo('registryLinks', { type: 'CLOSE', id: entry.link });
-      context.book.closing(entry.link);
-      enqueue.emit({ type: 'left', link: entry.link, entry: entry.peer, reason: 'evicted', peers: context.book.peerCount });
+      book.closing(entry.link);
+      enqueue.emit({ type: 'left', link: entry.link, entry: entry.peer, reason: 'evicted', peers: book.peerCount });
     }),
     evictExpired: enqueueActions(({ context, enqueue }) => {
-      const { book } = context;
+      const book = editBook(context);
+      enqueue.assign({ book });
       for (const entry of book.expire(Date.now())) {
         const link = book.link(entry.link);
         if (link) link.phase = 'CLOSING';
         enqueue.sendTo('registryLinks', { type: 'CLOSE', id: entry.link });
-        enqueue.emit({ type: 'left', link: entry.link, entry: entry.peer, reason: `expired: no REGISTER for ${context.ttlMs} ms`, peers: book.peerCount });
+        enqueue.emit({ type: 'left', link: entry.link, entry: entry.peer, reason: `expired: no REGISTER for ${context.config.ttlMs} ms`, peers: book.peerCount });
       }
     }),
     syncCounts: assign(({ context }) => ({
@@ -708,22 +775,26 @@ export const registryMachine = setup({
       nextExpiryAt: context.book.nextExpiry,
     })),
     flushList: enqueueActions(({ context, enqueue }) => {
-      const { book } = context;
+      const book = editBook(context);
       const changed = context.version !== context.announcedVersion;
       const owed = book.takeOwed();
       const ids = changed ? book.registeredLinks() : owed;
       if (ids.length > 0) enqueue.sendTo('registryLinks', { type: 'BROADCAST', ids, data: book.listFrame() });
       if (changed) enqueue.emit({ type: 'list', peers: book.list(), links: ids.length });
       enqueue.assign({
+        book,
         announcedVersion: context.version,
         owed: 0,
-        broadcasts: context.broadcasts + (changed ? 1 : 0),
-        answers: context.answers + (changed ? 0 : ids.length),
+        stats: {
+          ...context.stats,
+          broadcasts: context.stats.broadcasts + (changed ? 1 : 0),
+          answers: context.stats.answers + (changed ? 0 : ids.length),
+        },
       });
     }),
     recordListSent: assign(({ context, event }) => {
       assertEvent(event, 'PEER.LIST_SENT');
-      return { lastFlushMs: event.ms, listBytesOut: context.listBytesOut + event.bytes };
+      return { stats: { ...context.stats, lastFlushMs: event.ms, listBytesOut: context.stats.listBytesOut + event.bytes } };
     }),
     resetBook: assign(() => ({
       book: new PeerBook(),
@@ -740,32 +811,32 @@ export const registryMachine = setup({
   id: 'registry',
   context: ({ input }) => ({
     id: input.id ?? 'registry',
-    host: input.host ?? '127.0.0.1',
-    port: input.port,
-    boundPort: null,
-    address: null,
-    ttlMs: input.ttlMs ?? REGISTRY_DEFAULTS.ttlMs,
-    frameTimeoutMs: input.frameTimeoutMs ?? REGISTRY_DEFAULTS.frameTimeoutMs,
-    maxPayloadBytes: input.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
-    trust: input.trust ?? 'own',
-    localAddresses: input.localAddresses ?? [],
-    coalesce: { minMs: input.coalesce?.minMs ?? 0, maxMs: input.coalesce?.maxMs ?? 2_000, factor: input.coalesce?.factor ?? 4 },
-    bindRetry: input.bindRetry,
-    maxClients: input.maxClients,
+    config: {
+      host: input.host ?? '127.0.0.1',
+      port: input.port,
+      ttlMs: input.ttlMs ?? REGISTRY_DEFAULTS.ttlMs,
+      frameTimeoutMs: input.frameTimeoutMs ?? REGISTRY_DEFAULTS.frameTimeoutMs,
+      maxPayloadBytes: input.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+      trust: input.trust ?? 'own',
+      localAddresses: input.localAddresses ?? [],
+      coalesce: { minMs: input.coalesce?.minMs ?? 0, maxMs: input.coalesce?.maxMs ?? 2_000, factor: input.coalesce?.factor ?? 4 },
+      bindRetry: input.bindRetry,
+      maxClients: input.maxClients,
+      persistentBook: input.persistentBook ?? false,
+    },
     clients: input.clients ?? new ClientTable(),
     book: new PeerBook(),
     listener: 'STOPPED',
+    boundPort: null,
+    address: null,
+    lastError: null,
     peerCount: 0,
     linkCount: 0,
     version: 0,
     announcedVersion: 0,
     owed: 0,
     nextExpiryAt: null,
-    lastFlushMs: 0,
-    broadcasts: 0,
-    answers: 0,
-    listBytesOut: 0,
-    lastError: null,
+    stats: { lastFlushMs: 0, broadcasts: 0, answers: 0, listBytesOut: 0 },
   }),
   initial: 'STOPPED',
   states: {
@@ -780,18 +851,22 @@ export const registryMachine = setup({
           src: 'listener',
           input: ({ context }) => ({
             id: `${context.id}-listener`,
-            host: context.host,
-            port: context.port,
+            host: context.config.host,
+            port: context.config.port,
             clients: context.clients,
-            ...(context.bindRetry ? { retry: context.bindRetry } : {}),
-            ...(context.maxClients !== undefined ? { maxClients: context.maxClients } : {}),
+            ...(context.config.bindRetry ? { retry: context.config.bindRetry } : {}),
+            ...(context.config.maxClients !== undefined ? { maxClients: context.config.maxClients } : {}),
           }),
           onSnapshot: { guard: 'listenerChanged', actions: 'relayListener' },
         },
         {
           id: 'registryLinks',
           src: 'registryLinks',
-          input: ({ context }) => ({ clients: context.clients, frameTimeoutMs: context.frameTimeoutMs, maxPayloadBytes: context.maxPayloadBytes }),
+          input: ({ context }) => ({
+            clients: context.clients,
+            frameTimeoutMs: context.config.frameTimeoutMs,
+            maxPayloadBytes: context.config.maxPayloadBytes,
+          }),
         },
       ],
       entry: sendTo('listener', { type: 'USER.LISTEN' as const }),

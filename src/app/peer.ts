@@ -1,0 +1,263 @@
+import { filter, firstValueFrom, Observable, Subject } from 'rxjs';
+import { createActor, waitFor } from 'xstate';
+import { SynackError } from '../errors.js';
+import { ClientTable } from '../machines/client-table.js';
+import { ChatLinks, peerMachine, peerState, type ChatLinkInfo, type PeerActor, type PeerSnapshot } from '../machines/peer.js';
+import type { RetryPolicy } from '../machines/retry.js';
+import { formatGreeting, type PeerAddress } from '../transport/p2p-frame.js';
+import { snapshots$ } from './observe.js';
+import type { P2pFacadeEvent } from './p2p-events.js';
+import type { Supervisor } from './supervisor.js';
+
+export interface PeerOptions {
+  /** The name to register: no `@ : ;`, whitespace or control characters. */
+  name: string;
+  /** The registry, as `host:port` (`[::1]:9000` for IPv6) or an object. */
+  registry: string | { host: string; port: number };
+  /** Chat port to listen on; 0 (default) picks a free one. */
+  port?: number;
+  /** Address the chat listener binds. Default 0.0.0.0. */
+  host?: string;
+  /** IP to advertise instead of the address this peer reaches the registry from. */
+  advertise?: string;
+  /** Re-register this often. Default 15 s. */
+  refreshMs?: number;
+  /** Redialling the registry: default forever, 0.5 s doubling to 10 s with jitter. */
+  registryRetry?: Partial<RetryPolicy>;
+  /** After a refusal from the registry: default 1 s doubling to 30 s. */
+  backoff?: Partial<RetryPolicy>;
+  /** Give up dialling the registry or a peer after this long. Default 5 s. */
+  connectTimeoutMs?: number;
+  /** A half-sent frame is given up on after this long. Default 40 s. */
+  frameTimeoutMs?: number;
+  /** Lends its inspection observer and its id sequence. */
+  supervisor?: Supervisor;
+  id?: string;
+}
+
+/**
+ * Parses `host:port` (IPv6 as `[::1]:9000`). Throws E_USAGE when malformed.
+ *
+ * @example
+ * ```ts
+ * parseHostPort('[::1]:9000'); // { host: '::1', port: 9000 }
+ * ```
+ */
+export function parseHostPort(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  const port = match ? Number(match[3]) : Number.NaN;
+  if (!match || port < 1 || port > 65535) throw new SynackError('E_USAGE', `expected host:port (IPv6 as [::1]:9000), got ${JSON.stringify(text)}`);
+  return { host: match[1] ?? match[2]!, port };
+}
+
+/**
+ * A P2P chat peer of seed 003: registers with a registry, lists the other peers, and chats with
+ * them directly. Events: `listening`, `connected`/`disconnected` (`registry`, `chat:NAME`),
+ * `registered`, `peers`, `chat`, `chat-sent`, `reconnecting`, `error`.
+ *
+ * @example
+ * ```ts
+ * const alice = createPeer({ name: 'alice', registry: '127.0.0.1:9000' });
+ * alice.events$.subscribe((e) => e.event === 'chat' && console.log(`${e.from}: ${e.text}`));
+ * await alice.start();
+ * await alice.registered();
+ * await alice.send('bob', 'hi bob');
+ * await alice.close();
+ * ```
+ */
+export class Peer {
+  readonly id: string;
+  readonly name: string;
+  readonly actor: PeerActor;
+  readonly clients: ClientTable;
+  readonly chat: ChatLinks;
+  readonly state$: Observable<PeerSnapshot>;
+  readonly events$: Observable<P2pFacadeEvent>;
+  readonly #events = new Subject<P2pFacadeEvent>();
+
+  constructor(options: PeerOptions) {
+    const supervisor = options.supervisor;
+    const registry = typeof options.registry === 'string' ? parseHostPort(options.registry) : options.registry;
+    try {
+      formatGreeting({ name: options.name, host: '127.0.0.1', port: 1 });
+    } catch (error) {
+      throw new SynackError('E_USAGE', `invalid peer name ${JSON.stringify(options.name)}: ${(error as Error).message.replace(/^greeting: /, '')}`);
+    }
+    this.id = options.id ?? supervisor?.nextId('peer') ?? 'peer';
+    this.name = options.name;
+    const inspect = supervisor?.inspect;
+    this.clients = new ClientTable({ idPrefix: 'in', ...(inspect ? { inspect } : {}) });
+    this.chat = new ChatLinks({
+      inbound: this.clients,
+      ...(options.frameTimeoutMs !== undefined ? { frameTimeoutMs: options.frameTimeoutMs } : {}),
+      ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      ...(inspect ? { inspect } : {}),
+    });
+    this.events$ = this.#events.asObservable();
+    this.actor = createActor(peerMachine, {
+      id: this.id,
+      input: {
+        id: this.id,
+        name: options.name,
+        registry,
+        clients: this.clients,
+        chat: this.chat,
+        ...(options.port !== undefined ? { port: options.port } : {}),
+        ...(options.host !== undefined ? { host: options.host } : {}),
+        ...(options.advertise !== undefined ? { advertise: options.advertise } : {}),
+        ...(options.refreshMs !== undefined ? { refreshMs: options.refreshMs } : {}),
+        ...(options.registryRetry ? { registryRetry: options.registryRetry } : {}),
+        ...(options.backoff ? { backoff: options.backoff } : {}),
+        ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+        ...(options.frameTimeoutMs !== undefined ? { frameTimeoutMs: options.frameTimeoutMs } : {}),
+        ...(inspect ? { inspect } : {}),
+      },
+      ...(inspect ? { inspect } : {}),
+    });
+    this.state$ = snapshots$(this.actor);
+    this.#wire();
+    this.actor.start();
+  }
+
+  #wire(): void {
+    const id = this.id;
+    const next = (event: P2pFacadeEvent) => this.#events.next(event);
+    let last = '';
+    this.actor.subscribe({
+      next: (snapshot) => {
+        const { chat, registry } = peerState(snapshot);
+        const state = `${chat}/${registry}`;
+        if (state === last) return;
+        const wasListening = last.startsWith('LISTENING/');
+        last = state;
+        next({ event: 'state', actor: id, machine: 'peer', state });
+        if (chat === 'LISTENING' && !wasListening) next({ event: 'listening', id, host: snapshot.context.config.host, port: snapshot.context.boundPort! });
+      },
+      error: (error) => {
+        const e = SynackError.from(error, 'peer');
+        next({ event: 'error', id, code: e.code, message: e.message });
+      },
+    });
+    this.actor.on('registry-up', (e) => next({ event: 'connected', id: 'registry', peer: e.registry }));
+    this.actor.on('registry-down', (e) =>
+      next({ event: 'disconnected', id: 'registry', peer: e.registry, reason: e.reason, ...(e.error ? { code: e.error.code } : {}) }),
+    );
+    this.actor.on('reconnecting', (e) => next({ event: 'reconnecting', id: 'registry', attempt: e.attempt, delayMs: e.delayMs }));
+    this.actor.on('registered', (e) => next({ event: 'registered', id, ...e.self, registry: e.registry }));
+    this.actor.on('peers', (e) => next({ event: 'peers', id, peers: e.peers.map(({ name, host, port }) => ({ name, host, port })) }));
+    this.actor.on('error', (e) => next({ event: 'error', id, code: e.error.code, message: e.error.message }));
+    this.chat.events$.subscribe((e) => {
+      if (e.type === 'up') next({ event: 'connected', id: `chat:${e.name}`, peer: e.peer });
+      else if (e.type === 'messages') for (const text of e.texts) next({ event: 'chat', id, from: e.from, text, peer: e.peer });
+      else if (e.type === 'down') {
+        next({ event: 'disconnected', id: `chat:${e.name ?? e.link}`, peer: e.peer, reason: e.reason, ...(e.error ? { code: e.error.code } : {}) });
+      } else next({ event: 'error', id: `chat:${e.name ?? e.link}`, code: e.error.code, message: `chat link ${e.peer}: ${e.error.message}` });
+    });
+  }
+
+  /** `{ chat: 'LISTENING', registry: 'REGISTERED' }` and so on. */
+  get state(): ReturnType<typeof peerState> {
+    return peerState(this.actor.getSnapshot());
+  }
+
+  /** What this peer advertises, once it has reached the registry. */
+  get self(): PeerAddress | null {
+    return this.actor.getSnapshot().context.self;
+  }
+
+  /**
+   * Starts listening for chat links and then registering; resolves with the chat address once
+   * listening (registration goes on in the background: see {@link registered}).
+   */
+  async start(): Promise<{ host: string; port: number }> {
+    this.actor.send({ type: 'USER.START' });
+    const snapshot = await waitFor(this.actor, (s) => ['LISTENING', 'FAILED'].includes(peerState(s).chat));
+    if (peerState(snapshot).chat === 'FAILED') {
+      const error = snapshot.context.lastError;
+      throw new SynackError(error?.code ?? 'E_SOCKET', `cannot listen for chat: ${error?.message ?? 'unknown error'}`);
+    }
+    return { host: snapshot.context.config.host, port: snapshot.context.boundPort! };
+  }
+
+  /** Resolves once the registry has accepted this peer (at once if it has). */
+  async registered(): Promise<PeerAddress> {
+    const snapshot = await waitFor(this.actor, (s) => peerState(s).registry === 'REGISTERED');
+    return snapshot.context.self!;
+  }
+
+  /** The other peers, as the registry last listed them (kept while the registry is away). */
+  peers(): PeerAddress[] {
+    return this.actor.getSnapshot().context.peers.map((p) => ({ ...p }));
+  }
+
+  /** The open chat links. */
+  links(): ChatLinkInfo[] {
+    return this.chat.list();
+  }
+
+  /**
+   * Sends `text` to the peer called `name`, directly: on the open link to it, or on a new one
+   * (the address from the list). Resolves once handed to the socket; rejects with E_USAGE for an
+   * empty text, E_NOT_FOUND for a name neither listed nor linked, or the link's error.
+   */
+  async send(name: string, text: string): Promise<void> {
+    const to = this.peers().find((p) => p.name === name);
+    await this.chat.send(to ?? { name }, text);
+    const peer = this.chat.linkTo(name)?.peer ?? (to ? `${to.host}:${to.port}` : '?');
+    this.#events.next({ event: 'chat-sent', id: this.id, to: name, text, peer });
+  }
+
+  /** Sends `text` to every listed peer; resolves with who got it and who did not (and why). */
+  async broadcast(text: string): Promise<{ sent: string[]; failed: { name: string; error: SynackError }[] }> {
+    if (text === '') throw new SynackError('E_USAGE', 'empty message: the original peer cannot read an empty frame');
+    const results = await Promise.allSettled(this.peers().map((p) => this.send(p.name, text).then(() => p.name)));
+    const sent: string[] = [];
+    const failed: { name: string; error: SynackError }[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') sent.push(r.value);
+      else failed.push({ name: this.peers()[i]?.name ?? '?', error: SynackError.from(r.reason) });
+    });
+    return { sent, failed };
+  }
+
+  /** Resolves with the next event of the given kind. */
+  next<K extends P2pFacadeEvent['event']>(kind: K): Promise<Extract<P2pFacadeEvent, { event: K }>> {
+    return firstValueFrom(this.events$.pipe(filter((e): e is Extract<P2pFacadeEvent, { event: K }> => e.event === kind)));
+  }
+
+  /**
+   * Leaves: stops registering and listening, closes every chat link gracefully (what was sent is
+   * delivered), at once after `graceMs`, and stops the actor.
+   */
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'USER.STOP' });
+    this.clients.closeAll();
+    const open = () => this.chat.size + this.clients.size;
+    if (open() > 0) {
+      await new Promise<void>((resolve) => {
+        const subs: { unsubscribe(): void }[] = [];
+        const done = () => {
+          clearTimeout(timer);
+          for (const sub of subs) sub.unsubscribe();
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          this.chat.closeAll({ abort: true });
+          this.clients.closeAll({ abort: true });
+          done();
+        }, options.graceMs ?? 2_000);
+        const check = () => open() === 0 && done();
+        subs.push(this.chat.events$.subscribe(check), this.clients.events$.subscribe(check));
+        check();
+      });
+    }
+    this.actor.stop();
+    this.chat.dispose();
+    this.#events.complete();
+  }
+}
+
+/** Creates a {@link Peer}; call `start()` to listen and register. */
+export function createPeer(options: PeerOptions): Peer {
+  return new Peer(options);
+}
