@@ -32,7 +32,8 @@ export interface Inspector {
 const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 const KEEPALIVE_MS = 15_000;
 
-const SECURITY_HEADERS = {
+/** Headers on every inspector (and web UI) response: no caching, no referrer, no sniffing, no framing. */
+export const SECURITY_HEADERS = {
   'Cache-Control': 'no-store',
   'Referrer-Policy': 'no-referrer',
   'X-Content-Type-Options': 'nosniff',
@@ -43,7 +44,8 @@ const SECURITY_HEADERS = {
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-function tokenMatches(expected: Buffer, given: string | null): boolean {
+/** Whether `given` is the expected token, compared in constant time. */
+export function tokenMatches(expected: Buffer, given: string | null): boolean {
   if (given === null) return false;
   const actual = Buffer.from(given);
   return actual.length === expected.length && timingSafeEqual(actual, expected);

@@ -1,0 +1,170 @@
+import type http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import type { Observable, Subscription } from 'rxjs';
+import { SynackError } from '../../errors.js';
+import type { InterfaceAddress } from '../../transport/interfaces.js';
+import { SECURITY_HEADERS, tokenMatches } from '../inspector/server.js';
+
+/** A page that stops reading is dropped (its EventSource reconnects and gets a fresh snapshot). */
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+const KEEPALIVE_MS = 15_000;
+
+/** Largest command body accepted. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Whether `host` is reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || (net.isIPv4(host) && host.startsWith('127.'));
+}
+
+/** Whether `host` binds every interface. */
+export function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::';
+}
+
+/** `host:port` as it appears in a Host header or URL: IPv6 in brackets, zone ids dropped. */
+export function hostPort(host: string, port: number): string {
+  const bare = host.split('%')[0]!;
+  return net.isIPv6(bare) ? `[${bare}]:${port}` : `${bare}:${port}`;
+}
+
+/**
+ * The `Host` values the UI answers to, for a server bound to `bind`: the bound address (every
+ * local address for a wildcard bind), `localhost` when loopback is reachable, and this machine's
+ * name when other machines can reach it. Anything else (a DNS-rebinding attacker's domain) is
+ * refused.
+ *
+ * @example
+ * ```ts
+ * allowedHosts('127.0.0.1', 8080, () => []); // Set { '127.0.0.1:8080', 'localhost:8080' }
+ * ```
+ */
+export function allowedHosts(bind: string, port: number, interfaces: () => InterfaceAddress[]): Set<string> {
+  const hosts = new Set<string>([hostPort(bind, port).toLowerCase()]);
+  if (isLoopback(bind) || isWildcard(bind)) hosts.add(`localhost:${port}`);
+  if (!isLoopback(bind)) hosts.add(`${os.hostname().toLowerCase()}:${port}`);
+  if (isWildcard(bind)) {
+    for (const address of interfaces()) {
+      if (bind === '0.0.0.0' && address.family !== 'IPv4') continue;
+      hosts.add(hostPort(address.address, port).toLowerCase());
+    }
+  }
+  return hosts;
+}
+
+/** What a request is refused with, or null when it may proceed. */
+export interface Refusal {
+  status: number;
+  message: string;
+}
+
+/**
+ * Checks a request before anything else: its `Host` must be one the UI answers to (no DNS
+ * rebinding), its `Origin`, when sent, must be the UI's own, and its URL must carry the token
+ * (compared in constant time, as the inspector does).
+ *
+ * @example
+ * ```ts
+ * const refusal = checkRequest(req, url, { hosts: allowedHosts('127.0.0.1', port, listInterfaces), token });
+ * if (refusal) return refuse(res, refusal.status, refusal.message);
+ * ```
+ */
+export function checkRequest(req: http.IncomingMessage, url: URL, options: { hosts: Set<string>; token: Buffer }): Refusal | null {
+  const host = (req.headers.host ?? '').toLowerCase();
+  if (!options.hosts.has(host)) return { status: 403, message: 'forbidden: unexpected Host header (open the URL synack printed)' };
+  const origin = req.headers.origin;
+  if (origin !== undefined && !(origin.startsWith('http://') && options.hosts.has(origin.slice(7).toLowerCase()))) {
+    return { status: 403, message: 'forbidden: cross-origin request' };
+  }
+  if (!tokenMatches(options.token, url.searchParams.get('token'))) {
+    return { status: 403, message: 'forbidden: open the UI with the URL synack printed (it carries a token)' };
+  }
+  return null;
+}
+
+/** Ends a response with a short plain-text reason. */
+export function refuse(res: http.ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+  res.end(`${message}\n`);
+}
+
+/** Sends a body with the shared security headers. */
+export function send(res: http.ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, ...headers });
+  res.end(body);
+}
+
+/** Sends a JSON body. */
+export function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
+  send(res, status, 'application/json; charset=utf-8', JSON.stringify(value));
+}
+
+/**
+ * Streams `source` to one page as Server-Sent Events (`event:` is each message's `type`),
+ * with keepalives; the channel is added to `channels` while open. A page that stops reading is
+ * dropped rather than buffered without bound.
+ *
+ * @example
+ * ```ts
+ * serveEvents(req, res, session.updates$, channels);
+ * ```
+ */
+export function serveEvents(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  source: Observable<{ type: string }>,
+  channels: Set<http.ServerResponse>,
+): void {
+  res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
+  res.write('retry: 1000\n\n');
+  channels.add(res);
+  let subscription: Subscription | undefined;
+  const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+  const end = () => {
+    clearInterval(keepalive);
+    subscription?.unsubscribe();
+    channels.delete(res);
+  };
+  req.once('close', end);
+  res.once('close', end);
+  subscription = source.subscribe({
+    next: (message) => {
+      if (res.destroyed) return;
+      res.write(`event: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`);
+      if (res.writableLength > MAX_QUEUED_BYTES) res.destroy();
+    },
+    complete: () => res.end(),
+  });
+  if (res.destroyed) end();
+}
+
+/**
+ * Reads a JSON request body: `Content-Type: application/json` (so a cross-site form cannot
+ * send it without a preflight), at most {@link MAX_BODY_BYTES}. Throws a SynackError whose
+ * `status` says how to answer.
+ */
+export async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') throw bodyError(415, 'expected Content-Type: application/json');
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw bodyError(413, `body too large (at most ${MAX_BODY_BYTES} bytes)`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw bodyError(413, `body too large (at most ${MAX_BODY_BYTES} bytes)`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (error) {
+    throw bodyError(400, `the body is not JSON: ${(error as Error).message}`);
+  }
+}
+
+function bodyError(status: number, message: string): SynackError & { status: number } {
+  return Object.assign(new SynackError('E_USAGE', message), { status });
+}
