@@ -1,0 +1,61 @@
+/**
+ * Holds many clients: `node --expose-gc --import tsx bench/load/hold-server.ts raw|synack BATCH`.
+ * raw: a `net` server keeping each socket (reading, in a Set). synack: a synack Server (each
+ * client a connection actor in its client table). Sends `milestone {accepted, cpuMs, at}` every
+ * BATCH accepts (CPU of this process so far), answers `count` with the clients held, and `heap`
+ * (heapUsed after GC) via serveChild.
+ */
+import net from 'node:net';
+import { createServer } from '../../src/index.js';
+import { serveChild } from '../types.js';
+
+const mode = process.argv[2];
+const batch = Number(process.argv[3] ?? 1000);
+let accepted = 0;
+let held = 0;
+let lost = 0;
+
+function onAccepted(): void {
+  accepted++;
+  held++;
+  if (accepted % batch === 0) {
+    const u = process.cpuUsage();
+    send({ type: 'milestone', accepted, cpuMs: (u.user + u.system) / 1000, at: performance.now() });
+  }
+}
+
+const send = serveChild({ count: () => send({ type: 'count', held, accepted, lost }) });
+
+if (mode === 'raw') {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    sockets.add(socket);
+    let bytesIn = 0;
+    socket.on('data', (chunk: Buffer) => {
+      bytesIn += chunk.length;
+    });
+    socket.on('end', () => socket.end());
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      sockets.delete(socket);
+      held--;
+      lost++;
+      void bytesIn;
+    });
+    onAccepted();
+  });
+  server.listen({ host: '127.0.0.1', port: 0, backlog: 511 }, () => send({ type: 'listening', port: (server.address() as net.AddressInfo).port }));
+} else if (mode === 'synack') {
+  const server = createServer({ port: 0, host: '127.0.0.1' });
+  server.events$.subscribe((e) => {
+    if (e.event === 'connected') onAccepted();
+    else if (e.event === 'disconnected') {
+      held--;
+      lost++;
+    }
+  });
+  const { port } = await server.listen();
+  send({ type: 'listening', port });
+} else {
+  throw new Error(`mode must be raw or synack, not ${mode}`);
+}

@@ -1,0 +1,65 @@
+/**
+ * Qt-frame relay: `node --import tsx bench/load/qt-relay-server.ts raw|synack`.
+ * Both decode each chunk per connection (RelayFramer) and write the batch of relayed frames once
+ * to every other client. raw: plain `net` sockets in a Set. synack: a synack Server, chunks from
+ * its `events$` and the batch out through `server.broadcast(bytes, except)` (the pre-issue-3
+ * path: qt framing is not yet part of the Server). Answers `count` with the clients it holds.
+ */
+import net from 'node:net';
+import { createServer } from '../../src/index.js';
+import { serveChild } from '../types.js';
+import { RelayFramer } from './qt-relay-core.js';
+
+const mode = process.argv[2];
+let clients = 0;
+const send = serveChild({ count: () => send({ type: 'count', clients }) });
+
+if (mode === 'raw') {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    sockets.add(socket);
+    clients = sockets.size;
+    const framer = new RelayFramer();
+    socket.on('data', (chunk: Buffer) => {
+      let out: Buffer | null;
+      try {
+        out = framer.push(chunk);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      if (out) for (const other of sockets) if (other !== socket) other.write(out);
+    });
+    socket.on('end', () => socket.end());
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      sockets.delete(socket);
+      clients = sockets.size;
+    });
+  });
+  server.listen({ host: '127.0.0.1', port: 0 }, () => send({ type: 'listening', port: (server.address() as net.AddressInfo).port }));
+} else if (mode === 'synack') {
+  const server = createServer({ port: 0 });
+  const framers = new Map<string, RelayFramer>();
+  server.events$.subscribe((e) => {
+    if (e.event === 'connected') {
+      framers.set(e.id, new RelayFramer());
+      clients = server.clients.size;
+    } else if (e.event === 'disconnected') {
+      framers.delete(e.id);
+      clients = server.clients.size;
+    } else if (e.event === 'data') {
+      let out: Buffer | null = null;
+      try {
+        out = framers.get(e.id)?.push(e.chunk) ?? null;
+      } catch {
+        server.disconnect(e.id);
+      }
+      if (out) server.broadcast(out, e.id);
+    }
+  });
+  const { port } = await server.listen();
+  send({ type: 'listening', port });
+} else {
+  throw new Error(`mode must be raw or synack, not ${mode}`);
+}

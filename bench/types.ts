@@ -1,0 +1,390 @@
+/**
+ * Shared pieces of `npm run bench`: the row every benchmark returns, and small helpers for
+ * timing, memory and CPU sampling, and child processes (servers and load generators run as
+ * `node --import tsx bench/load/….ts`, talking to the harness over IPC).
+ *
+ * Every wait here is bounded and every child started with {@link startChild} is tracked, so
+ * {@link stopAllChildren} (called by bench/run.ts on exit) leaves nothing running.
+ */
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** One line of the benchmark table. */
+export type BenchRow = {
+  figure: string;
+  synack: number;
+  baseline: number;
+  unit: string;
+  /** synack / baseline (for every figure: throughput-like, latency-like and cost-like). */
+  ratio: number;
+  /** What the row must meet, as printed: `≥ 0.9×`, `≤ 1.5×`, `≤ 16 KiB`… */
+  target: string;
+  pass: boolean;
+  note?: string;
+};
+
+/** What every benchmark module is called with. */
+export type BenchOptions = { quick: boolean };
+
+/** A benchmark module's entry point. */
+export type Bench = (opts: BenchOptions) => Promise<BenchRow[]>;
+
+/** Root of the repository (where `npm run bench` runs). */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The bench/ folder. */
+export const BENCH_DIR = path.join(ROOT, 'bench');
+
+// ---------------------------------------------------------------------------------------------
+// Rows
+
+/**
+ * A throughput-like row (more is better): ratio = synack / baseline, passes when ratio ≥ `min`.
+ *
+ * @example
+ * ```ts
+ * higherIsBetter('raw throughput', 950, 1000, 'MiB/s', 0.9); // ratio 0.95, target '≥ 0.9×', pass
+ * ```
+ */
+export function higherIsBetter(figure: string, synack: number, baseline: number, unit: string, min: number, note?: string): BenchRow {
+  const ratio = safeRatio(synack, baseline);
+  return { figure, synack, baseline, unit, ratio, target: `≥ ${min}×`, pass: ratio >= min, ...(note ? { note } : {}) };
+}
+
+/**
+ * A latency/CPU-like row (less is better): ratio = synack / baseline, passes when ratio ≤ `max`.
+ *
+ * @example
+ * ```ts
+ * lowerIsBetter('echo p50', 60, 45, 'µs', 1.5); // ratio 1.33, target '≤ 1.5×', pass
+ * ```
+ */
+export function lowerIsBetter(figure: string, synack: number, baseline: number, unit: string, max: number, note?: string): BenchRow {
+  const ratio = safeRatio(synack, baseline);
+  return { figure, synack, baseline, unit, ratio, target: `≤ ${max}×`, pass: ratio <= max, ...(note ? { note } : {}) };
+}
+
+/** A row whose target is on synack's own value (e.g. `≤ 16 KiB`); ratio is still synack / baseline. */
+export function absoluteRow(
+  figure: string,
+  synack: number,
+  baseline: number,
+  unit: string,
+  target: string,
+  pass: boolean,
+  note?: string,
+): BenchRow {
+  return { figure, synack, baseline, unit, ratio: safeRatio(synack, baseline), target, pass, ...(note ? { note } : {}) };
+}
+
+/** The row a module that threw leaves in the table. */
+export function crashedRow(figure: string, error: unknown): BenchRow {
+  const message = error instanceof Error ? error.message : String(error);
+  return { figure, synack: NaN, baseline: NaN, unit: '', ratio: NaN, target: '—', pass: false, note: `crashed: ${message.split('\n')[0]}` };
+}
+
+function safeRatio(a: number, b: number): number {
+  return b === 0 || !Number.isFinite(a) || !Number.isFinite(b) ? NaN : a / b;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timing and statistics
+
+/** Milliseconds, high resolution. */
+export const now = (): number => performance.now();
+
+/** Nanoseconds as a number (hrtime; fine for durations below ~100 days). */
+export const nowNs = (): number => Number(process.hrtime.bigint());
+
+/** The `p`-th percentile (0–100) of already sorted values (nearest rank). */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+/** The median of some values (not modified). */
+export function median(values: readonly number[]): number {
+  return percentile([...values].sort((a, b) => a - b), 50);
+}
+
+/** Rounds for display: 3 significant digits, no exponent for ordinary sizes. */
+export function fmt(value: number): string {
+  if (!Number.isFinite(value)) return '—';
+  if (value === 0) return '0';
+  const abs = Math.abs(value);
+  if (abs >= 1000) return Math.round(value).toLocaleString('en-US');
+  return String(Number(value.toPrecision(3)));
+}
+
+/** Sleeps (for pacing and settling only, never as synchronisation). */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Rejects with `what` timed out after `ms` unless `promise` settles first. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory and CPU (of the current process; children answer `cpu` / `heap` requests, see serveChild)
+
+/** Collects garbage as thoroughly as a script can (needs `--expose-gc`; no-op otherwise). */
+export async function fullGc(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return;
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** heapUsed after a full GC (bytes). Needs `--expose-gc` for a meaningful figure. */
+export async function heapAfterGc(): Promise<number> {
+  await fullGc();
+  return process.memoryUsage().heapUsed;
+}
+
+/**
+ * Samples RSS and heap every `intervalMs` until `stop()`, which returns the peaks.
+ *
+ * @example
+ * ```ts
+ * const mem = sampleMemory(50); await work(); const { maxRss } = mem.stop();
+ * ```
+ */
+export function sampleMemory(intervalMs = 50): { stop(): { maxRss: number; maxHeapUsed: number; samples: number } } {
+  let maxRss = 0;
+  let maxHeapUsed = 0;
+  let samples = 0;
+  const take = () => {
+    const m = process.memoryUsage();
+    maxRss = Math.max(maxRss, m.rss);
+    maxHeapUsed = Math.max(maxHeapUsed, m.heapUsed);
+    samples++;
+  };
+  take();
+  const timer = setInterval(take, intervalMs);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return { maxRss, maxHeapUsed, samples };
+    },
+  };
+}
+
+/** CPU time (user + system, ms) this process has used since the call; `process.cpuUsage`. */
+export function cpuSince(): () => { userMs: number; systemMs: number; totalMs: number } {
+  const start = process.cpuUsage();
+  return () => {
+    const d = process.cpuUsage(start);
+    return { userMs: d.user / 1000, systemMs: d.system / 1000, totalMs: (d.user + d.system) / 1000 };
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: servers and load generators
+
+/** A message between the harness and a child: always an object with a `type`. */
+export type ChildMessage = { type: string; [key: string]: unknown };
+
+/** A running child, started by {@link startChild}. */
+export interface ChildHandle {
+  readonly proc: ChildProcess;
+  readonly name: string;
+  /** Sends a message to the child over IPC (ignored once it has gone). */
+  send(message: ChildMessage): void;
+  /** The next message of that type (buffered ones first); rejects after `timeoutMs` or if the child exits. */
+  next<T extends ChildMessage = ChildMessage>(type: string, timeoutMs?: number): Promise<T>;
+  /** Sends `{type, ...payload}` and waits for the reply of type `reply` (default: the same type). */
+  request<T extends ChildMessage = ChildMessage>(type: string, payload?: Record<string, unknown>, reply?: string, timeoutMs?: number): Promise<T>;
+  /** Stops the child: `{type:'stop'}`, then SIGTERM, then SIGKILL; resolves once it has exited. */
+  stop(graceMs?: number): Promise<void>;
+  /** Everything it wrote to stderr (last 8 KiB), for error messages. */
+  stderr(): string;
+}
+
+const running = new Set<ChildHandle>();
+
+/**
+ * Starts `bench/<script>` as `node --import tsx <script> …args` with an IPC channel. The child
+ * should call {@link serveChild}, which answers `cpu`, `heap`, `gc` and `stop` requests and
+ * exits when the harness goes away.
+ *
+ * @example
+ * ```ts
+ * const server = startChild('load/echo-server.ts', ['raw']);
+ * const { port } = await server.next<{ type: 'listening'; port: number }>('listening');
+ * …
+ * await server.stop();
+ * ```
+ */
+export function startChild(
+  script: string,
+  args: string[] = [],
+  options: { execArgv?: string[]; env?: NodeJS.ProcessEnv; cpu?: number } = {},
+): ChildHandle {
+  const file = path.isAbsolute(script) ? script : path.join(BENCH_DIR, script);
+  const proc = fork(file, args, {
+    cwd: ROOT,
+    execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])],
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    serialization: 'advanced',
+  });
+  const name = `${path.basename(file)} ${args.join(' ')}`.trim();
+  if (options.cpu !== undefined && proc.pid !== undefined) pinToCpu(proc.pid, options.cpu);
+  let stderrText = '';
+  proc.stderr?.setEncoding('utf8');
+  proc.stderr?.on('data', (text: string) => {
+    stderrText = (stderrText + text).slice(-8192);
+  });
+  const inbox: ChildMessage[] = [];
+  const waiters: { type: string; resolve: (m: ChildMessage) => void; reject: (e: Error) => void }[] = [];
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  const exitPromise = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.on('message', (raw) => {
+    const message = raw as ChildMessage;
+    if (message.type === 'error') {
+      const error = new Error(`${name}: ${String(message.message)}`);
+      for (const w of waiters.splice(0)) w.reject(error);
+      return;
+    }
+    const index = waiters.findIndex((w) => w.type === message.type);
+    if (index >= 0) waiters.splice(index, 1)[0]!.resolve(message);
+    else inbox.push(message);
+  });
+  proc.on('exit', (code, signal) => {
+    exited = { code, signal };
+    running.delete(handle);
+    const error = new Error(`${name} exited (code ${code}, signal ${signal})${stderrText ? `: ${stderrText.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+    for (const w of waiters.splice(0)) w.reject(error);
+  });
+  proc.on('error', () => {});
+
+  const handle: ChildHandle = {
+    proc,
+    name,
+    send(message) {
+      if (!exited && proc.connected) proc.send(message);
+    },
+    next<T extends ChildMessage>(type: string, timeoutMs = 30_000): Promise<T> {
+      const index = inbox.findIndex((m) => m.type === type);
+      if (index >= 0) return Promise.resolve(inbox.splice(index, 1)[0] as T);
+      if (exited) return Promise.reject(new Error(`${name} has exited; no '${type}' message (${stderrText.trim().split('\n').slice(-3).join(' | ')})`));
+      return withTimeout(
+        new Promise<T>((resolve, reject) => waiters.push({ type, resolve: resolve as (m: ChildMessage) => void, reject })),
+        timeoutMs,
+        `${name}: waiting for '${type}'`,
+      );
+    },
+    request<T extends ChildMessage>(type: string, payload: Record<string, unknown> = {}, reply = type, timeoutMs = 30_000): Promise<T> {
+      const answer = handle.next<T>(reply, timeoutMs);
+      handle.send({ type, ...payload });
+      return answer;
+    },
+    async stop(graceMs = 2_000) {
+      if (exited) return;
+      handle.send({ type: 'stop' });
+      const timers: NodeJS.Timeout[] = [];
+      timers.push(setTimeout(() => proc.kill('SIGTERM'), graceMs));
+      timers.push(setTimeout(() => proc.kill('SIGKILL'), graceMs * 2));
+      await exitPromise;
+      for (const t of timers) clearTimeout(t);
+    },
+    stderr: () => stderrText,
+  };
+  running.add(handle);
+  return handle;
+}
+
+/**
+ * Pins a process (all its threads) to one CPU with `taskset`, so that a server and its load
+ * generator run on different cores instead of being moved about by the scheduler. Does nothing
+ * when taskset is missing or the CPU does not exist (the figures are then just noisier).
+ */
+export function pinToCpu(pid: number, cpu: number): boolean {
+  if (cpu >= os.availableParallelism()) return false;
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops every child still running (bench/run.ts calls this before exiting). */
+export async function stopAllChildren(graceMs = 1_000): Promise<void> {
+  await Promise.all([...running].map((child) => child.stop(graceMs)));
+}
+
+/** Kills every child at once, synchronously (for `process.on('exit')`). */
+export function killAllChildren(): void {
+  for (const child of running) child.proc.kill('SIGKILL');
+}
+
+/**
+ * The child side of {@link startChild}: routes messages by type to `handlers`, answers
+ * `cpu` (process.cpuUsage), `heap` (heapUsed after GC; needs `--expose-gc`) and `mem`, exits on
+ * `stop` (after `onStop`) and when the harness disconnects. A handler that throws reports an
+ * `error` message, which fails the harness's pending wait.
+ *
+ * @example
+ * ```ts
+ * const send = serveChild({ go: async (m) => { …; send({ type: 'done', ms }); } });
+ * send({ type: 'listening', port });
+ * ```
+ */
+export function serveChild(
+  handlers: Record<string, (message: ChildMessage) => unknown> = {},
+  onStop?: () => unknown,
+): (message: ChildMessage) => void {
+  if (!process.send) throw new Error('serveChild: not started with an IPC channel (use startChild)');
+  const send = (message: ChildMessage) => {
+    if (process.connected) process.send!(message);
+  };
+  const fail = (error: unknown) => send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', (raw) => {
+    const message = raw as ChildMessage;
+    void (async () => {
+      try {
+        if (message.type === 'stop') {
+          await withTimeout(Promise.resolve(onStop?.()), 1_500, 'onStop').catch(() => {});
+          process.exit(0);
+        } else if (message.type === 'cpu') {
+          const u = process.cpuUsage();
+          send({ type: 'cpu', userMs: u.user / 1000, systemMs: u.system / 1000, totalMs: (u.user + u.system) / 1000 });
+        } else if (message.type === 'heap') {
+          send({ type: 'heap', heapUsed: await heapAfterGc(), rss: process.memoryUsage().rss });
+        } else if (message.type === 'mem') {
+          const m = process.memoryUsage();
+          send({ type: 'mem', heapUsed: m.heapUsed, rss: m.rss, external: m.external });
+        } else {
+          const handler = handlers[message.type];
+          if (!handler) throw new Error(`unknown message type '${message.type}'`);
+          await handler(message);
+        }
+      } catch (error) {
+        fail(error);
+      }
+    })();
+  });
+  return send;
+}
+
+/** The CPU time (ms, user + system) a child has used so far; the child must call serveChild. */
+export async function childCpuMs(child: ChildHandle): Promise<number> {
+  const reply = await child.request<{ type: 'cpu'; totalMs: number }>('cpu');
+  return reply.totalMs;
+}
