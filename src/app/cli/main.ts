@@ -1,12 +1,22 @@
 import { SynackError } from '../../errors.js';
 import { clientCommand, CLIENT_HELP } from './commands/client.js';
 import { interfacesCommand, INTERFACES_HELP } from './commands/interfaces.js';
+import { peerCommand, PEER_HELP } from './commands/peer.js';
+import { recvFileCommand, RECV_FILE_HELP } from './commands/recv-file.js';
+import { registryCommand, REGISTRY_HELP } from './commands/registry.js';
+import { sendFileCommand, SEND_FILE_HELP } from './commands/send-file.js';
 import { serverCommand, SERVER_HELP } from './commands/server.js';
+import { uiCommand, UI_HELP } from './commands/ui.js';
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; help: string }> = {
   server: { run: serverCommand, help: SERVER_HELP },
   client: { run: clientCommand, help: CLIENT_HELP },
   interfaces: { run: interfacesCommand, help: INTERFACES_HELP },
+  'send-file': { run: sendFileCommand, help: SEND_FILE_HELP },
+  'recv-file': { run: recvFileCommand, help: RECV_FILE_HELP },
+  registry: { run: registryCommand, help: REGISTRY_HELP },
+  peer: { run: peerCommand, help: PEER_HELP },
+  ui: { run: uiCommand, help: UI_HELP },
 };
 
 const USAGE = `usage: synack <command> [options]
