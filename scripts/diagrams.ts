@@ -11,6 +11,10 @@ import { heartbeatMachine } from '../src/machines/heartbeat.js';
 import { connectionMachine } from '../src/machines/connection.js';
 import { listenerMachine } from '../src/machines/listener.js';
 import { supervisorMachine } from '../src/machines/supervisor.js';
+import { fileSendMachine } from '../src/machines/file-send.js';
+import { fileReceiveMachine } from '../src/machines/file-receive.js';
+import { registryMachine } from '../src/machines/registry.js';
+import { peerMachine } from '../src/machines/peer.js';
 import { machineToMarkdown } from '../src/testing/diagram.js';
 
 export interface DiagramSpec {
@@ -26,6 +30,10 @@ export const diagrams: DiagramSpec[] = [
   { name: 'listener', machine: listenerMachine, source: 'src/machines/listener.ts' },
   { name: 'supervisor', machine: supervisorMachine, source: 'src/machines/supervisor.ts' },
   { name: 'heartbeat', machine: heartbeatMachine, source: 'src/machines/heartbeat.ts' },
+  { name: 'file-send', machine: fileSendMachine, source: 'src/machines/file-send.ts' },
+  { name: 'file-receive', machine: fileReceiveMachine, source: 'src/machines/file-receive.ts' },
+  { name: 'registry', machine: registryMachine, source: 'src/machines/registry.ts' },
+  { name: 'peer', machine: peerMachine, source: 'src/machines/peer.ts' },
 ];
 
 export const diagramsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'diagrams');
