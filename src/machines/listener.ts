@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { assertEvent, assign, emit, fromCallback, sendTo, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { assertEvent, assign, emit, fromCallback, sendTo, setup, type ActorRefFrom, type SnapshotFrom, type EventObject } from 'xstate';
 import type { SynackErrorInfo } from '../errors.js';
 import { listenEvents, type ListenEvent } from '../transport/listen-bridge.js';
 import { endpointsOf, formatEndpoint, type Endpoint } from '../transport/socket-bridge.js';
@@ -46,6 +46,9 @@ export type ListenerEvent =
   | { type: 'USER.CLOSE_CLIENT'; id: string }
   | { type: 'CLIENT.CLOSED'; id: string };
 
+/** Holds the client table for the listener's whole life: stopping the actor closes its clients. */
+const clientOwner = fromCallback<EventObject, ClientTable>(({ input }) => () => input.closeAll());
+
 export type ListenerEmitted = { type: 'rejected'; peer: Endpoint; error: SynackErrorInfo };
 
 /** The effect that owns the listening socket while the listener is ACTIVE. */
@@ -64,7 +67,8 @@ const listenSocket = fromCallback<{ type: 'CLOSE' }, { host: string; port: numbe
  * A TCP listener: `STOPPED → BINDING → LISTENING → CLOSING → STOPPED`, with
  * `RETRY_WAIT → BINDING` or `FAILED` when binding fails. It owns its accepted connections
  * through a {@link ClientTable}: client list, send to one, broadcast, a maximum. Stopping
- * stops accepting; existing clients stay unless `closeClients` is asked for.
+ * stops accepting; existing clients stay unless `closeClients` is asked for. Stopping the actor
+ * itself closes every client it holds.
  *
  * @example
  * ```ts
@@ -80,7 +84,7 @@ export const listenerMachine = setup({
     input: {} as ListenerInput,
     emitted: {} as ListenerEmitted,
   },
-  actors: { listenSocket },
+  actors: { listenSocket, clientOwner },
   guards: {
     hasRoom: ({ context }) => context.clientCount < context.maxClients,
     canRetry: ({ context }) => context.retries < context.retry.attempts,
@@ -92,7 +96,7 @@ export const listenerMachine = setup({
   actions: {
     adoptClient: ({ context, event, self }) => {
       assertEvent(event, 'LISTEN.ACCEPTED');
-      context.clients.adopt(event.socket, (id) => self.send({ type: 'CLIENT.CLOSED', id }));
+      context.clients.adopt(event.socket, (id) => self.getSnapshot().status === 'active' && self.send({ type: 'CLIENT.CLOSED', id }));
     },
     countAccepted: assign(({ context }) => ({ clientCount: context.clientCount + 1, accepted: context.accepted + 1 })),
     rejectClient: ({ event }) => {
@@ -158,6 +162,7 @@ export const listenerMachine = setup({
     clients: input.clients ?? new ClientTable(),
   }),
   initial: 'STOPPED',
+  invoke: { src: 'clientOwner', input: ({ context }) => context.clients },
   on: {
     'USER.SEND_TO': { actions: 'sendToClient' },
     'USER.BROADCAST': { actions: 'broadcast' },

@@ -467,6 +467,19 @@ describe('listener over loopback', () => {
     expect(clients.size).toBe(0);
   });
 
+  it('closes its clients when the actor itself is stopped', async () => {
+    const { actor, clients, port } = await listening();
+    const connectedEvent = nextEvent(clients, 'connected');
+    const socket = await client(port);
+    await connectedEvent;
+    const ended = eventOnce(socket, 'end');
+    actor.stop();
+    await ended;
+    socket.end();
+    await expect(connectRaw(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await vi.waitFor(() => expect(clients.size).toBe(0), { timeout: 2_000 });
+  });
+
   it('handles 1,000 clients connecting and leaving at once', async () => {
     const count = 1_000;
     const started = performance.now();
