@@ -1,12 +1,11 @@
 import type { SynackErrorCode } from '../errors.js';
 import type { QtFrame } from '../transport/qt-frame.js';
 import type { Endpoint } from '../transport/socket-bridge.js';
+import type { FileEvent } from './file-events.js';
+import type { P2pEvent } from './p2p-events.js';
 
-/**
- * What synack reports, from the library and (as NDJSON with `--json`) from the CLI.
- * `ts` is added when an event is printed.
- */
-export type SynackEvent =
+/** What servers and clients report; registries, peers and file transfers report these too. */
+export type CoreEvent =
   | { event: 'listening'; id: string; host: string; port: number }
   | { event: 'stopped'; id: string }
   | { event: 'state'; actor: string; machine: string; state: string }
@@ -19,5 +18,12 @@ export type SynackEvent =
   | { event: 'rejected'; peer: Endpoint; code: SynackErrorCode; message: string }
   | { event: 'reconnecting'; id: string; attempt: number; delayMs: number }
   | { event: 'error'; id?: string; code: SynackErrorCode; message: string };
+
+/**
+ * What synack reports, from the library and (as NDJSON with `--json`) from the CLI: the
+ * {@link CoreEvent}s, the file-transfer {@link FileEvent}s and the P2P {@link P2pEvent}s.
+ * `ts` is added when an event is printed.
+ */
+export type SynackEvent = CoreEvent | FileEvent | P2pEvent;
 
 export type SynackEventName = SynackEvent['event'];

@@ -1,6 +1,6 @@
 import type { SynackErrorCode } from '../errors.js';
 import type { Endpoint } from '../transport/socket-bridge.js';
-import type { SynackEvent } from './events.js';
+import type { CoreEvent } from './events.js';
 
 /** Which end of a transfer an event comes from. */
 export type FileDirection = 'send' | 'receive';
@@ -16,7 +16,7 @@ export interface BatchPosition {
 
 /**
  * The events only file transfers have (library `events$`, CLI `--json`); `ts` is added when
- * printed. Their `error` carries the same `id`, `code` and `message` as {@link SynackEvent}'s,
+ * printed. Their `error` carries the same `id`, `code` and `message` as a {@link CoreEvent}'s,
  * plus where the transfer stood.
  */
 export type FileEvent =
@@ -57,7 +57,7 @@ export type FileEvent =
   | { event: 'summary'; id: string; files: number; failed: number; bytes: number; ms: number };
 
 /** What a sender or receiver reports: the {@link FileEvent}s and the generic `listening`, `stopped`, `state` and `connected`. */
-export type FileTransferEvent = FileEvent | Extract<SynackEvent, { event: 'listening' | 'stopped' | 'state' | 'connected' }>;
+export type FileTransferEvent = FileEvent | Extract<CoreEvent, { event: 'listening' | 'stopped' | 'state' | 'connected' }>;
 
 /** The names of the file-transfer events: `progress`, `file`, `error`… */
 export type FileTransferEventName = FileTransferEvent['event'];

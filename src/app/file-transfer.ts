@@ -25,34 +25,31 @@ export interface SendFileOptions extends Omit<FileSendInput, 'id'> {
   machine?: typeof fileSendMachine;
 }
 
-/** A delivered file. */
-export interface SentFile {
+/** A file that went across, on either end. */
+export interface TransferredFile {
   id: string;
   name: string;
   path: string;
   bytes: number;
   sha256: string;
   peer: Endpoint;
-  /** The receiver confirmed the same SHA-256 (a synack receiver). */
-  verified: boolean;
+  /** The other end, as far as the wire tells. */
   peerKind: 'synack' | 'qt';
+  /** Offset the transfer continued from (0 unless resumed). */
   resumedFrom: number;
   ms: number;
 }
 
+/** A delivered file. */
+export interface SentFile extends TransferredFile {
+  /** The receiver confirmed the same SHA-256 (a synack receiver). */
+  verified: boolean;
+}
+
 /** A received file. */
-export interface ReceivedFile {
-  id: string;
-  name: string;
-  path: string;
-  bytes: number;
-  sha256: string;
-  peer: Endpoint;
-  peerKind: 'synack' | 'qt';
-  resumedFrom: number;
+export interface ReceivedFile extends TransferredFile {
   /** Bytes of an earlier partial hashed again to continue it (0 when its running hash was kept). */
   rehashedBytes: number;
-  ms: number;
 }
 
 let sequence = 0;

@@ -1,6 +1,6 @@
 import type { SynackErrorCode } from '../errors.js';
 import type { Endpoint } from '../transport/socket-bridge.js';
-import type { SynackEvent } from './events.js';
+import type { CoreEvent } from './events.js';
 
 /** One peer as the registry lists it. */
 export interface PeerEntry {
@@ -10,7 +10,7 @@ export interface PeerEntry {
 }
 
 /**
- * What the P2P registry and peer report beside the common {@link SynackEvent}s (and, with
+ * What the P2P registry and peer report beside the common {@link CoreEvent}s (and, with
  * `--json`, what `synack registry` / `synack peer` print). `id` is the registry's or peer's id.
  *
  * - `peers`: the registry's list after a change (registry), or the other peers as the registry
@@ -37,6 +37,6 @@ export type P2pEvent =
   | { event: 'chat-sent'; id: string; to: string; text: string; peer: Endpoint };
 
 /** Everything a registry or peer facade emits. */
-export type P2pFacadeEvent = SynackEvent | P2pEvent;
+export type P2pFacadeEvent = CoreEvent | P2pEvent;
 
 export type P2pEventName = P2pEvent['event'];

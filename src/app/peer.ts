@@ -1,38 +1,20 @@
-import { filter, firstValueFrom, Observable, Subject } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { createActor, waitFor } from 'xstate';
 import { SynackError } from '../errors.js';
 import { ClientTable } from '../machines/client-table.js';
-import { ChatLinks, peerMachine, peerState, type ChatLinkInfo, type PeerActor, type PeerSnapshot } from '../machines/peer.js';
-import type { RetryPolicy } from '../machines/retry.js';
+import { ChatLinks, peerMachine, peerState, type ChatLinkInfo, type PeerActor, type PeerInput, type PeerSnapshot } from '../machines/peer.js';
 import { formatGreeting, type PeerAddress } from '../transport/p2p-frame.js';
 import { snapshots$ } from './observe.js';
 import type { P2pFacadeEvent } from './p2p-events.js';
+import { drain, P2pFacade } from './p2p-facade.js';
 import type { Supervisor } from './supervisor.js';
 
-export interface PeerOptions {
-  /** The name to register: no `@ : ;`, whitespace or control characters. */
-  name: string;
+/** A peer's options: the peer machine's {@link PeerInput}, with the registry also as text. */
+export interface PeerOptions extends Omit<PeerInput, 'registry' | 'clients' | 'chat' | 'inspect'> {
   /** The registry, as `host:port` (`[::1]:9000` for IPv6) or an object. */
   registry: string | { host: string; port: number };
-  /** Chat port to listen on; 0 (default) picks a free one. */
-  port?: number;
-  /** Address the chat listener binds. Default 0.0.0.0. */
-  host?: string;
-  /** IP to advertise instead of the address this peer reaches the registry from. */
-  advertise?: string;
-  /** Re-register this often. Default 15 s. */
-  refreshMs?: number;
-  /** Redialling the registry: default forever, 0.5 s doubling to 10 s with jitter. */
-  registryRetry?: Partial<RetryPolicy>;
-  /** After a refusal from the registry: default 1 s doubling to 30 s. */
-  backoff?: Partial<RetryPolicy>;
-  /** Give up dialling the registry or a peer after this long. Default 5 s. */
-  connectTimeoutMs?: number;
-  /** A half-sent frame is given up on after this long. Default 40 s. */
-  frameTimeoutMs?: number;
   /** Lends its inspection observer and its id sequence. */
   supervisor?: Supervisor;
-  id?: string;
 }
 
 /**
@@ -65,54 +47,31 @@ export function parseHostPort(text: string): { host: string; port: number } {
  * await alice.close();
  * ```
  */
-export class Peer {
-  readonly id: string;
+export class Peer extends P2pFacade {
   readonly name: string;
   readonly actor: PeerActor;
   readonly clients: ClientTable;
   readonly chat: ChatLinks;
   readonly state$: Observable<PeerSnapshot>;
-  readonly events$: Observable<P2pFacadeEvent>;
-  readonly #events = new Subject<P2pFacadeEvent>();
 
   constructor(options: PeerOptions) {
-    const supervisor = options.supervisor;
-    const registry = typeof options.registry === 'string' ? parseHostPort(options.registry) : options.registry;
+    super('peer', options);
+    const { supervisor: _supervisor, registry: where, ...input } = options;
+    const registry = typeof where === 'string' ? parseHostPort(where) : where;
     try {
       formatGreeting({ name: options.name, host: '127.0.0.1', port: 1 });
     } catch (error) {
       throw new SynackError('E_USAGE', `invalid peer name ${JSON.stringify(options.name)}: ${(error as Error).message.replace(/^greeting: /, '')}`);
     }
-    this.id = options.id ?? supervisor?.nextId('peer') ?? 'peer';
     this.name = options.name;
-    const inspect = supervisor?.inspect;
-    this.clients = new ClientTable({ idPrefix: 'in', ...(inspect ? { inspect } : {}) });
-    this.chat = new ChatLinks({
-      inbound: this.clients,
-      ...(options.frameTimeoutMs !== undefined ? { frameTimeoutMs: options.frameTimeoutMs } : {}),
-      ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-      ...(inspect ? { inspect } : {}),
-    });
-    this.events$ = this.#events.asObservable();
+    const inspect = this.inspect;
+    this.clients = new ClientTable({ idPrefix: 'in', inspect });
+    const { frameTimeoutMs, connectTimeoutMs, maxPayloadBytes } = options;
+    this.chat = new ChatLinks({ inbound: this.clients, frameTimeoutMs, connectTimeoutMs, maxPayloadBytes, inspect });
     this.actor = createActor(peerMachine, {
       id: this.id,
-      input: {
-        id: this.id,
-        name: options.name,
-        registry,
-        clients: this.clients,
-        chat: this.chat,
-        ...(options.port !== undefined ? { port: options.port } : {}),
-        ...(options.host !== undefined ? { host: options.host } : {}),
-        ...(options.advertise !== undefined ? { advertise: options.advertise } : {}),
-        ...(options.refreshMs !== undefined ? { refreshMs: options.refreshMs } : {}),
-        ...(options.registryRetry ? { registryRetry: options.registryRetry } : {}),
-        ...(options.backoff ? { backoff: options.backoff } : {}),
-        ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-        ...(options.frameTimeoutMs !== undefined ? { frameTimeoutMs: options.frameTimeoutMs } : {}),
-        ...(inspect ? { inspect } : {}),
-      },
-      ...(inspect ? { inspect } : {}),
+      input: { ...input, id: this.id, registry, clients: this.clients, chat: this.chat, inspect },
+      inspect,
     });
     this.state$ = snapshots$(this.actor);
     this.#wire();
@@ -121,22 +80,13 @@ export class Peer {
 
   #wire(): void {
     const id = this.id;
-    const next = (event: P2pFacadeEvent) => this.#events.next(event);
-    let last = '';
-    this.actor.subscribe({
-      next: (snapshot) => {
+    const next = (event: P2pFacadeEvent) => this.emit(event);
+    this.watch(this.actor, 'peer', {
+      stateOf: (snapshot) => {
         const { chat, registry } = peerState(snapshot);
-        const state = `${chat}/${registry}`;
-        if (state === last) return;
-        const wasListening = last.startsWith('LISTENING/');
-        last = state;
-        next({ event: 'state', actor: id, machine: 'peer', state });
-        if (chat === 'LISTENING' && !wasListening) next({ event: 'listening', id, host: snapshot.context.config.host, port: snapshot.context.boundPort! });
+        return `${chat}/${registry}`;
       },
-      error: (error) => {
-        const e = SynackError.from(error, 'peer');
-        next({ event: 'error', id, code: e.code, message: e.message });
-      },
+      isListening: (state) => state.startsWith('LISTENING/'),
     });
     this.actor.on('registry-up', (e) => next({ event: 'connected', id: 'registry', peer: e.registry }));
     this.actor.on('registry-down', (e) =>
@@ -170,13 +120,7 @@ export class Peer {
    * listening (registration goes on in the background: see {@link registered}).
    */
   async start(): Promise<{ host: string; port: number }> {
-    this.actor.send({ type: 'USER.START' });
-    const snapshot = await waitFor(this.actor, (s) => ['LISTENING', 'FAILED'].includes(peerState(s).chat));
-    if (peerState(snapshot).chat === 'FAILED') {
-      const error = snapshot.context.lastError;
-      throw new SynackError(error?.code ?? 'E_SOCKET', `cannot listen for chat: ${error?.message ?? 'unknown error'}`);
-    }
-    return { host: snapshot.context.config.host, port: snapshot.context.boundPort! };
+    return this.listen(this.actor, (s) => (peerState(s).chat === 'LISTENING' ? 'up' : peerState(s).chat === 'FAILED' ? 'down' : null), 'cannot listen for chat: ');
   }
 
   /** Resolves once the registry has accepted this peer (at once if it has). */
@@ -204,7 +148,7 @@ export class Peer {
     const to = this.peers().find((p) => p.name === name);
     await this.chat.send(to ?? { name }, text);
     const peer = this.chat.linkTo(name)?.peer ?? (to ? `${to.host}:${to.port}` : '?');
-    this.#events.next({ event: 'chat-sent', id: this.id, to: name, text, peer });
+    this.emit({ event: 'chat-sent', id: this.id, to: name, text, peer });
   }
 
   /** Sends `text` to every listed peer; resolves with who got it and who did not (and why). */
@@ -220,11 +164,6 @@ export class Peer {
     return { sent, failed };
   }
 
-  /** Resolves with the next event of the given kind. */
-  next<K extends P2pFacadeEvent['event']>(kind: K): Promise<Extract<P2pFacadeEvent, { event: K }>> {
-    return firstValueFrom(this.events$.pipe(filter((e): e is Extract<P2pFacadeEvent, { event: K }> => e.event === kind)));
-  }
-
   /**
    * Leaves: stops registering and listening, closes every chat link gracefully (what was sent is
    * delivered), at once after `graceMs`, and stops the actor.
@@ -232,28 +171,10 @@ export class Peer {
   async close(options: { graceMs?: number } = {}): Promise<void> {
     if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'USER.STOP' });
     this.clients.closeAll();
-    const open = () => this.chat.size + this.clients.size;
-    if (open() > 0) {
-      await new Promise<void>((resolve) => {
-        const subs: { unsubscribe(): void }[] = [];
-        const done = () => {
-          clearTimeout(timer);
-          for (const sub of subs) sub.unsubscribe();
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          this.chat.closeAll({ abort: true });
-          this.clients.closeAll({ abort: true });
-          done();
-        }, options.graceMs ?? 2_000);
-        const check = () => open() === 0 && done();
-        subs.push(this.chat.events$.subscribe(check), this.clients.events$.subscribe(check));
-        check();
-      });
-    }
+    await drain([this.chat, this.clients], options.graceMs);
     this.actor.stop();
     this.chat.dispose();
-    this.#events.complete();
+    this.endEvents();
   }
 }
 

@@ -1,44 +1,21 @@
 import os from 'node:os';
-import { filter, firstValueFrom, Observable, Subject } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { createActor, waitFor } from 'xstate';
-import { SynackError } from '../errors.js';
 import { ClientTable, type ClientInfo } from '../machines/client-table.js';
-import {
-  registryMachine,
-  registryState,
-  type AddressTrust,
-  type RegistryActor,
-  type RegistryEntry,
-  type RegistrySnapshot,
-} from '../machines/registry.js';
-import type { RetryPolicy } from '../machines/retry.js';
+import { registryMachine, registryState, type RegistryActor, type RegistryEntry, type RegistryInput, type RegistrySnapshot } from '../machines/registry.js';
 import type { PeerAddress } from '../transport/p2p-frame.js';
-import { snapshots$ } from './observe.js';
 import type { P2pFacadeEvent } from './p2p-events.js';
+import { snapshots$ } from './observe.js';
+import { drain, P2pFacade } from './p2p-facade.js';
 import type { Supervisor } from './supervisor.js';
 
-export interface RegistryOptions {
-  /** Port to listen on; 0 picks a free one (see the `listening` event). */
-  port: number;
-  /** Address to bind. Default 127.0.0.1; use 0.0.0.0 or :: for peers on other hosts. */
-  host?: string;
-  /** A registration lives this long unless refreshed. Default 22 s. */
-  ttlMs?: number;
-  /** A link that begins a frame, or connects, and does not finish it within this time is closed. Default 40 s. */
-  frameTimeoutMs?: number;
-  /** Largest frame payload. Default 1,024,000 bytes. */
-  maxPayloadBytes?: number;
-  /** Which advertised addresses to accept (see {@link AddressTrust}). Default `own`. */
-  trust?: AddressTrust;
-  /** This host's IPs for the `own` rule. Default: every address of every local interface. */
-  localAddresses?: string[];
-  /** Broadcast coalescing (see the registry machine). */
-  coalesce?: { minMs?: number; maxMs?: number; factor?: number };
-  bindRetry?: Partial<RetryPolicy>;
-  maxClients?: number;
+/**
+ * A registry's options: the registry machine's {@link RegistryInput}, except that
+ * `localAddresses` defaults to every address of every local interface.
+ */
+export interface RegistryOptions extends Omit<RegistryInput, 'clients' | 'persistentBook'> {
   /** Lends its inspection observer and its id sequence. */
   supervisor?: Supervisor;
-  id?: string;
 }
 
 function hostAddresses(): string[] {
@@ -60,36 +37,19 @@ function hostAddresses(): string[] {
  * await registry.close();
  * ```
  */
-export class Registry {
-  readonly id: string;
+export class Registry extends P2pFacade {
   readonly actor: RegistryActor;
   readonly clients: ClientTable;
   readonly state$: Observable<RegistrySnapshot>;
-  readonly events$: Observable<P2pFacadeEvent>;
-  readonly #events = new Subject<P2pFacadeEvent>();
 
   constructor(options: RegistryOptions) {
-    const supervisor = options.supervisor;
-    this.id = options.id ?? supervisor?.nextId('registry') ?? 'registry';
-    this.clients = new ClientTable({ idPrefix: 'c', ...(supervisor?.inspect ? { inspect: supervisor.inspect } : {}) });
-    this.events$ = this.#events.asObservable();
+    super('registry', options);
+    const { supervisor: _supervisor, ...input } = options;
+    this.clients = new ClientTable({ idPrefix: 'c', inspect: this.inspect });
     this.actor = createActor(registryMachine, {
       id: this.id,
-      input: {
-        id: this.id,
-        port: options.port,
-        clients: this.clients,
-        localAddresses: options.localAddresses ?? hostAddresses(),
-        ...(options.host !== undefined ? { host: options.host } : {}),
-        ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
-        ...(options.frameTimeoutMs !== undefined ? { frameTimeoutMs: options.frameTimeoutMs } : {}),
-        ...(options.maxPayloadBytes !== undefined ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
-        ...(options.trust !== undefined ? { trust: options.trust } : {}),
-        ...(options.coalesce ? { coalesce: options.coalesce } : {}),
-        ...(options.bindRetry ? { bindRetry: options.bindRetry } : {}),
-        ...(options.maxClients !== undefined ? { maxClients: options.maxClients } : {}),
-      },
-      ...(supervisor?.inspect ? { inspect: supervisor.inspect } : {}),
+      input: { ...input, id: this.id, clients: this.clients, localAddresses: options.localAddresses ?? hostAddresses() },
+      inspect: this.inspect,
     });
     this.state$ = snapshots$(this.actor);
     this.#wire();
@@ -98,26 +58,17 @@ export class Registry {
 
   #wire(): void {
     const id = this.id;
-    const next = (event: P2pFacadeEvent) => this.#events.next(event);
-    let last = '';
+    const next = (event: P2pFacadeEvent) => this.emit(event);
     let lastError: unknown = null;
-    this.actor.subscribe({
-      next: (snapshot) => {
-        const state = registryState(snapshot);
-        const { lastError: error, boundPort, config } = snapshot.context;
-        const { host } = config;
+    this.watch(this.actor, 'registry', {
+      stateOf: registryState,
+      isListening: (state) => state === 'LISTENING',
+      onSnapshot: ({ context: { lastError: error } }) => {
         if (error && error !== lastError) next({ event: 'error', id, code: error.code, message: error.message });
         lastError = error;
-        if (state === last) return;
-        const previous = last;
-        last = state;
-        next({ event: 'state', actor: id, machine: 'registry', state });
-        if (state === 'LISTENING') next({ event: 'listening', id, host, port: boundPort! });
-        if (state === 'STOPPED' && previous !== '') next({ event: 'stopped', id });
       },
-      error: (error) => {
-        const e = SynackError.from(error, 'registry');
-        next({ event: 'error', id, code: e.code, message: e.message });
+      onChange: (state, previous) => {
+        if (state === 'STOPPED' && previous !== '') next({ event: 'stopped', id });
       },
     });
     this.actor.on('joined', (e) => next({ event: 'joined', id, link: e.link, peer: e.peer, ...e.entry, peers: e.peers }));
@@ -139,13 +90,10 @@ export class Registry {
 
   /** Starts listening; resolves with the bound address, rejects with a SynackError (E_ADDR_IN_USE…). */
   async start(): Promise<{ host: string; port: number }> {
-    this.actor.send({ type: 'USER.START' });
-    const snapshot = await waitFor(this.actor, (s) => ['LISTENING', 'FAILED', 'STOPPED'].includes(registryState(s)));
-    if (registryState(snapshot) !== 'LISTENING') {
-      const error = snapshot.context.lastError;
-      throw new SynackError(error?.code ?? 'E_SOCKET', error?.message ?? 'could not listen');
-    }
-    return { host: snapshot.context.config.host, port: snapshot.context.boundPort! };
+    return this.listen(this.actor, (s) => {
+      const state = registryState(s);
+      return state === 'LISTENING' ? 'up' : state === 'FAILED' || state === 'STOPPED' ? 'down' : null;
+    });
   }
 
   /** The registered peers, in the order they joined. */
@@ -170,39 +118,19 @@ export class Registry {
     return true;
   }
 
-  /** Resolves with the next event of the given kind. */
-  next<K extends P2pFacadeEvent['event']>(kind: K): Promise<Extract<P2pFacadeEvent, { event: K }>> {
-    return firstValueFrom(this.events$.pipe(filter((e): e is Extract<P2pFacadeEvent, { event: K }> => e.event === kind)));
-  }
-
   /** Stops listening and closes every link (FIN first, at once after `graceMs`); the actor stays, `start()` serves again. */
   async stop(options: { graceMs?: number } = {}): Promise<void> {
     if (['LISTENING', 'BINDING'].includes(this.state)) this.actor.send({ type: 'USER.STOP' });
     await waitFor(this.actor, (s) => ['STOPPED', 'FAILED'].includes(registryState(s)));
     this.clients.closeAll();
-    if (this.clients.size > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          sub.unsubscribe();
-          this.clients.closeAll({ abort: true });
-          resolve();
-        }, options.graceMs ?? 2_000);
-        const sub = this.clients.events$.subscribe(() => {
-          if (this.clients.size === 0) {
-            clearTimeout(timer);
-            sub.unsubscribe();
-            resolve();
-          }
-        });
-      });
-    }
+    await drain([this.clients], options.graceMs);
   }
 
   /** Stops serving, closes every link and stops the actor. */
   async close(options: { graceMs?: number } = {}): Promise<void> {
     await this.stop(options);
     this.actor.stop();
-    this.#events.complete();
+    this.endEvents();
   }
 }
 

@@ -6,12 +6,13 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { assertEvent, assign, fromCallback, sendTo, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { SynackError, type SynackErrorCode, type SynackErrorInfo } from '../errors.js';
-import { etaMs, nextRate, ProgressTicker, PROGRESS_INTERVAL_MS } from '../transport/file-progress.js';
+import { ProgressTicker } from '../transport/file-progress.js';
 import { commitFile, fileErrorInfo, hashRange, PartialStore, readAtOf, prepareTarget, sampleDigests, type ReceiveTarget } from '../transport/file-store.js';
 import { CONTROL_FIRST_BYTE, ControlLineDecoder, encodeControl, errorMessage, parseWireName, type ControlMessage } from '../transport/file-wire.js';
 import { FileHeaderDecoder, type FileHeader } from '../transport/qt-file-header.js';
 import { nextFreeName, safeBaseName, safeRelativePath } from '../transport/safe-name.js';
-import { endpointsOf, type Endpoint } from '../transport/socket-bridge.js';
+import { endpointsOf } from '../transport/socket-bridge.js';
+import { finishedNow, initialTransfer, progressAfter, SAMPLE_SHA256, streamingFrom, transferStateName, type TransferContext } from './transfer.js';
 
 /** Bytes the file writer buffers before the socket is paused (one `writev` per batch). */
 export const WRITE_BUFFER_BYTES = 1 << 20;
@@ -40,10 +41,7 @@ export interface FileReceiveInput {
 }
 
 /** What a file-receive actor knows; the app and the inspector read it from snapshots. */
-export interface FileReceiveContext {
-  id: string;
-  local: Endpoint | null;
-  peer: Endpoint | null;
+export interface FileReceiveContext extends TransferContext {
   outDir: string;
   /** The safe name the file is saved under (relative to outDir), once the header is read. */
   name: string | null;
@@ -51,19 +49,8 @@ export interface FileReceiveContext {
   path: string | null;
   /** The `.part` being written. */
   partPath: string | null;
-  /** File bytes received so far (a continued transfer starts at the offset it continued from). */
-  bytes: number;
-  total: number | null;
-  rate: number;
-  etaMs: number | null;
-  sha256: string | null;
-  lastError: SynackErrorInfo | null;
   /** `synack` when the name carried synack's prefix (it reads our replies), `qt` otherwise. */
   sender: 'synack' | 'qt' | null;
-  /** Where this connection started in the file (0 unless it continued a partial). */
-  resumedFrom: number;
-  /** Bytes of the partial hashed again to continue (0 when its running hash was kept). */
-  rehashedBytes: number;
   /** The offset offered to the sender, when this connection ended with a resume offer. */
   offered: number | null;
   force: boolean;
@@ -71,11 +58,6 @@ export interface FileReceiveContext {
   headerTimeoutMs: number;
   idleTimeoutMs: number;
   lingerMs: number;
-  progressIntervalMs: number;
-  sampleAt: number;
-  sampleBytes: number;
-  startedAt: number;
-  finishedAt: number | null;
   socket: net.Socket;
   partials: PartialStore;
 }
@@ -544,11 +526,8 @@ export const fileReceiveMachine = setup({
         total: event.total,
         sender: event.sender,
         partPath: event.partPath,
-        bytes: event.resumedFrom,
-        resumedFrom: event.resumedFrom,
+        ...streamingFrom(event.resumedFrom, event.at),
         rehashedBytes: event.rehashedBytes,
-        sampleAt: event.at,
-        sampleBytes: event.resumedFrom,
       };
     }),
     recordOffer: assign(({ event }) => {
@@ -557,8 +536,7 @@ export const fileReceiveMachine = setup({
     }),
     recordProgress: assign(({ context, event }) => {
       assertEvent(event, ['FILE.PROGRESS', 'FILE.RECEIVED']);
-      const sample = nextRate({ bytes: context.sampleBytes, at: context.sampleAt, rate: context.rate }, event.bytes, event.at);
-      return { bytes: event.bytes, rate: sample.rate, sampleAt: sample.at, sampleBytes: sample.bytes, etaMs: etaMs(context.total, event.bytes, sample.rate) };
+      return progressAfter(context, event.bytes, event.at);
     }),
     recordCommit: assign(({ event }) => {
       assertEvent(event, 'FILE.COMMITTED');
@@ -566,51 +544,37 @@ export const fileReceiveMachine = setup({
     }),
     recordError: assign(({ event }) => {
       assertEvent(event, 'FILE.ERROR');
-      return { lastError: event.error, bytes: event.bytes, etaMs: null, finishedAt: Date.now(), ...(event.name !== undefined ? { name: event.name } : {}) };
+      return { ...finishedNow(), lastError: event.error, bytes: event.bytes, ...(event.name !== undefined ? { name: event.name } : {}) };
     }),
     recordCancel: assign(({ event }) => {
       assertEvent(event, 'FILE.CANCELLED');
       return {
+        ...finishedNow(),
         lastError: { code: 'E_CANCELLED' as const, message: 'the transfer was cancelled by the receiver' },
         bytes: event.bytes,
-        etaMs: null,
-        finishedAt: Date.now(),
       };
     }),
-    markFinished: assign({ finishedAt: () => Date.now(), etaMs: null }),
+    markFinished: assign(finishedNow),
   },
 }).createMachine({
   id: 'file-receive',
   context: ({ input }) => {
     const ends = input.socket.remoteAddress ? endpointsOf(input.socket) : null;
     return {
-      id: input.id ?? 'file-receive',
+      ...initialTransfer(input.id ?? 'file-receive', input.progressIntervalMs),
       local: ends?.local ?? null,
       peer: ends?.peer ?? null,
       outDir: input.outDir,
       name: null,
       path: null,
       partPath: null,
-      bytes: 0,
-      total: null,
-      rate: 0,
-      etaMs: null,
-      sha256: null,
-      lastError: null,
       sender: null,
-      resumedFrom: 0,
-      rehashedBytes: 0,
       offered: null,
       force: input.force ?? false,
       maxBytes: input.maxBytes ?? Number.MAX_SAFE_INTEGER,
       headerTimeoutMs: input.headerTimeoutMs ?? 30_000,
       idleTimeoutMs: input.idleTimeoutMs ?? 60_000,
       lingerMs: input.lingerMs ?? 2_000,
-      progressIntervalMs: input.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
-      sampleAt: 0,
-      sampleBytes: 0,
-      startedAt: Date.now(),
-      finishedAt: null,
       socket: input.socket,
       partials: input.partials ?? new PartialStore(),
     };
@@ -686,11 +650,8 @@ export type FileReceiveStateName = 'HEADER' | 'STREAMING' | 'FIN_WAIT' | 'OFFERE
  * ```
  */
 export function fileReceiveState(snapshot: FileReceiveSnapshot): FileReceiveStateName {
-  const value = snapshot.value;
-  return (typeof value === 'string' ? value : value.LINK) as FileReceiveStateName;
+  return transferStateName(snapshot.value) as FileReceiveStateName;
 }
-
-const SAMPLE_DIGEST = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 /** Sample events for graph traversal (`xstate/graph`): one of each event the machine handles. */
 export const fileReceiveSampleEvents: FileReceiveEvent[] = [
@@ -698,7 +659,7 @@ export const fileReceiveSampleEvents: FileReceiveEvent[] = [
   { type: 'FILE.OFFERED', name: 'a.txt', offset: 3, total: 5 },
   { type: 'FILE.PROGRESS', bytes: 3, at: 1_100 },
   { type: 'FILE.RECEIVED', bytes: 5, at: 1_200 },
-  { type: 'FILE.COMMITTED', path: '/tmp/a.txt', sha256: SAMPLE_DIGEST, bytes: 5 },
+  { type: 'FILE.COMMITTED', path: '/tmp/a.txt', sha256: SAMPLE_SHA256, bytes: 5 },
   { type: 'FILE.HUNG_UP' },
   { type: 'FILE.ERROR', error: { code: 'E_TRANSFER_SHORT', message: 'a.txt: the sender stopped after 3 of 5 bytes' }, bytes: 3 },
   { type: 'USER.CANCEL' },

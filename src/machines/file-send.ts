@@ -5,11 +5,12 @@ import path from 'node:path';
 import { assertEvent, assign, fromCallback, sendTo, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import type { SynackErrorCode, SynackErrorInfo } from '../errors.js';
 import { encodeFileHeader } from '../transport/qt-file-header.js';
-import { etaMs, nextRate, ProgressTicker, PROGRESS_INTERVAL_MS } from '../transport/file-progress.js';
+import { ProgressTicker } from '../transport/file-progress.js';
 import { fileErrorInfo, hashRange, HashCheckpoints, readAtOf, sampleDigests, type ReadAt } from '../transport/file-store.js';
 import { ControlLineDecoder, encodeControl, toWireName, type ControlMessage } from '../transport/file-wire.js';
 import { endpointsOf, type Endpoint } from '../transport/socket-bridge.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+import { finishedNow, initialTransfer, progressAfter, SAMPLE_SHA256, streamingFrom, transferStateName, type TransferContext } from './transfer.js';
 
 /** Size of each read from the file, as the seed sender writes (64 KiB). */
 export const READ_CHUNK_BYTES = 64 * 1024;
@@ -58,8 +59,7 @@ export interface Continuation {
 }
 
 /** What a file-send actor knows; the app and the inspector read it from snapshots. */
-export interface FileSendContext {
-  id: string;
+export interface FileSendContext extends TransferContext {
   host: string;
   port: number;
   path: string;
@@ -69,26 +69,10 @@ export interface FileSendContext {
   wireName: string;
   synack: boolean;
   resume: boolean;
-  /** File bytes sent so far (an offset into the file: a continued transfer starts above 0). */
-  bytes: number;
-  /** The file's size, once opened. */
-  total: number | null;
-  /** Bytes per second, smoothed. */
-  rate: number;
-  etaMs: number | null;
-  /** SHA-256 of the file (hex), computed while it streamed; set once done. */
-  sha256: string | null;
-  lastError: SynackErrorInfo | null;
-  local: Endpoint | null;
-  peer: Endpoint | null;
   /** What the receiver turned out to be: `synack` (it sent a receipt) or `qt` (it just closed). */
   receiver: 'synack' | 'qt' | null;
   /** The receiver's SHA-256 matched ours. */
   verified: boolean;
-  /** Where the link that finished started in the file (0 unless continued). */
-  resumedFrom: number;
-  /** Bytes of the file hashed again to continue (from the nearest hash checkpoint; 0 from the start). */
-  rehashedBytes: number;
   /** What the next link asks the receiver for; null for a plain seed 002 header. */
   continuation: Continuation | null;
   retries: number;
@@ -98,12 +82,6 @@ export interface FileSendContext {
   headerTimeoutMs: number;
   idleTimeoutMs: number;
   finTimeoutMs: number;
-  progressIntervalMs: number;
-  /** Last progress sample, for the rate. */
-  sampleAt: number;
-  sampleBytes: number;
-  startedAt: number;
-  finishedAt: number | null;
   checkpoints: HashCheckpoints;
 }
 
@@ -428,12 +406,11 @@ export const fileSendMachine = setup({
     }),
     startStreaming: assign(({ event }) => {
       assertEvent(event, 'FILE.STREAMING');
-      return { bytes: event.offset, resumedFrom: event.offset, rehashedBytes: event.rehashedBytes, sampleAt: event.at, sampleBytes: event.offset, rate: 0, etaMs: null };
+      return { ...streamingFrom(event.offset, event.at), rehashedBytes: event.rehashedBytes };
     }),
     recordProgress: assign(({ context, event }) => {
       assertEvent(event, ['FILE.PROGRESS', 'FILE.SENT']);
-      const sample = nextRate({ bytes: context.sampleBytes, at: context.sampleAt, rate: context.rate }, event.bytes, event.at);
-      return { bytes: event.bytes, rate: sample.rate, sampleAt: sample.at, sampleBytes: sample.bytes, etaMs: etaMs(context.total, event.bytes, sample.rate) };
+      return progressAfter(context, event.bytes, event.at);
     }),
     recordDigest: assign(({ event }) => {
       assertEvent(event, 'FILE.SENT');
@@ -482,7 +459,7 @@ export const fileSendMachine = setup({
       retryDelayMs: backoffDelay(context.retry, context.retries + 1),
       continuation: null,
     })),
-    markFinished: assign({ finishedAt: () => Date.now(), etaMs: null }),
+    markFinished: assign(finishedNow),
     markDone: assign(({ context }) => ({ finishedAt: Date.now(), etaMs: 0, bytes: context.total ?? context.bytes, lastError: null })),
   },
 }).createMachine({
@@ -491,7 +468,7 @@ export const fileSendMachine = setup({
     const name = input.name ?? path.basename(input.path);
     const synack = !input.plainName;
     return {
-      id: input.id ?? 'file-send',
+      ...initialTransfer(input.id ?? 'file-send', input.progressIntervalMs),
       host: input.host,
       port: input.port,
       path: input.path,
@@ -499,18 +476,8 @@ export const fileSendMachine = setup({
       wireName: toWireName(name, !synack),
       synack,
       resume: input.resume ?? true,
-      bytes: 0,
-      total: null,
-      rate: 0,
-      etaMs: null,
-      sha256: null,
-      lastError: null,
-      local: null,
-      peer: null,
       receiver: null,
       verified: false,
-      resumedFrom: 0,
-      rehashedBytes: 0,
       continuation: null,
       retries: 0,
       retry: { ...DEFAULT_RETRY, ...input.retry },
@@ -519,11 +486,6 @@ export const fileSendMachine = setup({
       headerTimeoutMs: input.headerTimeoutMs ?? 10_000,
       idleTimeoutMs: input.idleTimeoutMs ?? 60_000,
       finTimeoutMs: input.finTimeoutMs ?? 10_000,
-      progressIntervalMs: input.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
-      sampleAt: 0,
-      sampleBytes: 0,
-      startedAt: Date.now(),
-      finishedAt: null,
       checkpoints: new HashCheckpoints(input.checkpointBytes),
     };
   },
@@ -626,11 +588,8 @@ export type FileSendStateName = 'CONNECTING' | 'HEADER' | 'STREAMING' | 'FIN_WAI
  * ```
  */
 export function fileSendState(snapshot: FileSendSnapshot): FileSendStateName {
-  const value = snapshot.value;
-  return (typeof value === 'string' ? value : value.LINK) as FileSendStateName;
+  return transferStateName(snapshot.value) as FileSendStateName;
 }
-
-const SAMPLE_DIGEST = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 /** Sample events for graph traversal (`xstate/graph`): one of each event the machine handles. */
 export const fileSendSampleEvents: FileSendEvent[] = [
@@ -638,10 +597,10 @@ export const fileSendSampleEvents: FileSendEvent[] = [
   { type: 'SOCKET.CONNECTED', local: '127.0.0.1:50000', peer: '127.0.0.1:9999' },
   { type: 'FILE.STREAMING', offset: 0, rehashedBytes: 0, at: 1_000 },
   { type: 'FILE.PROGRESS', bytes: 3, at: 1_100 },
-  { type: 'FILE.SENT', bytes: 5, sha256: SAMPLE_DIGEST, at: 1_200 },
-  { type: 'FILE.OFFER', offset: 3, head: SAMPLE_DIGEST, tail: SAMPLE_DIGEST, matches: true },
-  { type: 'FILE.OFFER', offset: 3, head: SAMPLE_DIGEST, tail: SAMPLE_DIGEST, matches: false },
-  { type: 'FILE.RECEIPT', bytes: 5, sha256: SAMPLE_DIGEST, name: 'a.txt' },
+  { type: 'FILE.SENT', bytes: 5, sha256: SAMPLE_SHA256, at: 1_200 },
+  { type: 'FILE.OFFER', offset: 3, head: SAMPLE_SHA256, tail: SAMPLE_SHA256, matches: true },
+  { type: 'FILE.OFFER', offset: 3, head: SAMPLE_SHA256, tail: SAMPLE_SHA256, matches: false },
+  { type: 'FILE.RECEIPT', bytes: 5, sha256: SAMPLE_SHA256, name: 'a.txt' },
   { type: 'FILE.RECEIPT', bytes: 5, sha256: '0'.repeat(64), name: 'a.txt' },
   { type: 'FILE.PEER_CLOSED' },
   { type: 'FILE.REFUSED', error: { code: 'E_FRAME_TOO_LARGE', message: 'receiver: the announced file is too large' } },

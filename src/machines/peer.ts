@@ -511,8 +511,11 @@ export interface PeerInput {
   registryRetry?: Partial<RetryPolicy>;
   /** Waiting after the registry refused us or spoke garbage: default 1 s doubling to 30 s. */
   backoff?: Partial<RetryPolicy>;
+  /** Give up dialling the registry or a peer after this long. Default 5 s. */
   connectTimeoutMs?: number;
+  /** A half-sent frame is given up on after this long. Default 40 s. */
   frameTimeoutMs?: number;
+  /** Largest frame payload. Default 1,024,000 bytes. */
   maxPayloadBytes?: number;
   /** Table for accepted chat links; one is made if not given. */
   clients?: ClientTable;

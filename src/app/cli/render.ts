@@ -5,10 +5,12 @@ import type { Framing } from '../../machines/connection.js';
 import { frameText, QtFrameDecoder, QtFrameType } from '../../transport/qt-frame.js';
 import { displayText, hexDump } from '../../transport/raw.js';
 import type { SynackEvent } from '../events.js';
+import type { P2pEvent, PeerEntry } from '../p2p-events.js';
+import { formatEndpoint } from '../../transport/socket-bridge.js';
 
 type MessageEvent = Extract<SynackEvent, { event: 'message' }> & { path?: string };
 
-/** Events only the CLI prints, beside the library's {@link SynackEvent}s. */
+/** What the CLI prints: the library's {@link SynackEvent}s (a `message` with where its media was saved) and its own. */
 export type CliEvent =
   | Exclude<SynackEvent, { event: 'message' }>
   | MessageEvent
@@ -55,13 +57,30 @@ export function toJson(event: CliEvent, framing: Framing = 'raw'): Record<string
 
 const COLORS = { recv: '32', sent: '36', info: '90', warn: '33', error: '31' } as const;
 
+type Paint = (kind: keyof typeof COLORS, text: string) => string;
+
+const P2P_EVENTS = new Set<string>(['peers', 'joined', 'left', 'refused', 'registered', 'chat', 'chat-sent']);
+const FILE_EVENTS = new Set<string>(['progress', 'file', 'resuming', 'summary']);
+
 function human(event: CliEvent, options: RenderOptions): string | null {
-  const paint = (kind: keyof typeof COLORS, text: string) => (options.color ? `\x1b[${COLORS[kind]}m${text}\x1b[0m` : text);
+  const paint: Paint = (kind, text) => (options.color ? `\x1b[${COLORS[kind]}m${text}\x1b[0m` : text);
   const time = paint('info', new Date().toISOString().slice(11, 23));
+  if (P2P_EVENTS.has(event.event)) return `${time} ${p2pLine(event as P2pEvent, paint)}`;
+  // The file commands print these with their progress bar (createFilePrinter).
+  if (FILE_EVENTS.has(event.event)) return null;
+  return coreLine(event as Exclude<CliEvent, P2pEvent | { event: 'progress' | 'file' | 'resuming' | 'summary' }>, time, paint, options);
+}
+
+function coreLine(
+  event: Exclude<CliEvent, P2pEvent | { event: 'progress' | 'file' | 'resuming' | 'summary' }>,
+  time: string,
+  paint: Paint,
+  options: RenderOptions,
+): string | null {
   const clients = (n: number | undefined) => (n === undefined ? '' : ` (${n} client${n === 1 ? '' : 's'})`);
   switch (event.event) {
     case 'listening':
-      return `${time} listening on ${event.host.includes(':') ? `[${event.host}]` : event.host}:${event.port}`;
+      return `${time} listening on ${formatEndpoint(event.host, event.port)}`;
     case 'stopped':
       return `${time} stopped listening`;
     case 'state':
@@ -108,6 +127,30 @@ function human(event: CliEvent, options: RenderOptions): string | null {
       return `${event.name.padEnd(12)} ${event.family.padEnd(5)} ${event.address.padEnd(40)} ${event.cidr ?? ''}${event.internal ? ' (loopback)' : ''}`;
     case 'info':
       return `${time} ${event.message}`;
+  }
+}
+
+function peerList(peers: readonly PeerEntry[]): string {
+  return peers.length === 0 ? 'none' : peers.map((p) => `${p.name}@${formatEndpoint(p.host, p.port)}`).join(', ');
+}
+
+/** A registry's or peer's own event, for people. */
+function p2pLine(event: P2pEvent, paint: Paint): string {
+  switch (event.event) {
+    case 'peers':
+      return `peers (${event.peers.length}): ${peerList(event.peers)}`;
+    case 'joined':
+      return `${paint('warn', `+ ${event.name}@${formatEndpoint(event.host, event.port)} joined from ${event.peer} (${event.link})`)} (${event.peers} registered)`;
+    case 'left':
+      return `${paint('warn', `- ${event.name}@${formatEndpoint(event.host, event.port)} left: ${event.reason}`)} (${event.peers} registered)`;
+    case 'refused':
+      return paint('error', `x ${event.link} ${event.peer} closed: ${event.message} (${event.code})`);
+    case 'registered':
+      return `registered as ${event.name}@${formatEndpoint(event.host, event.port)} with ${event.registry}`;
+    case 'chat':
+      return `${paint('recv', `← ${event.from}:`)} ${event.text}`;
+    case 'chat-sent':
+      return `${paint('sent', `→ ${event.to}:`)} ${event.text}`;
   }
 }
 

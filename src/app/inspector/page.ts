@@ -6,20 +6,33 @@
  * the server drew from the machine definition.
  */
 
-/** The HTML shell; `token` is URL-safe base64, so it needs no escaping. */
-export function pageHtml(token: string): string {
+/**
+ * The start of a page served with its own stylesheet `/NAME.css` and script `/NAME.js`, up to
+ * `</head>`; `token` is URL-safe base64 and `title` plain text, so neither needs escaping.
+ *
+ * @example
+ * ```ts
+ * documentHead('synack inspector', 'app', token); // '<!doctype html>…<script src="/app.js?token=…" defer></script>\n</head>\n'
+ * ```
+ */
+export function documentHead(title: string, name: string, token: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>synack inspector</title>
+<title>${title}</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/app.css?token=${token}">
-<script src="/app.js?token=${token}" defer></script>
+<link rel="stylesheet" href="/${name}.css?token=${token}">
+<script src="/${name}.js?token=${token}" defer></script>
 </head>
-<body>
+`;
+}
+
+/** The HTML shell; `token` is URL-safe base64, so it needs no escaping. */
+export function pageHtml(token: string): string {
+  return `${documentHead('synack inspector', 'app', token)}<body>
 <header class="top">
   <h1>synack inspector</h1>
   <span id="live" class="live off">connecting…</span>

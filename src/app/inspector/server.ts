@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import { SynackError } from '../../errors.js';
 import type { Supervisor } from '../supervisor.js';
 import { PAGE_CSS, PAGE_JS, pageHtml } from './page.js';
@@ -51,6 +51,51 @@ export function tokenMatches(expected: Buffer, given: string | null): boolean {
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
+/** Ends a response with a short plain-text reason. */
+export function refuse(res: http.ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+  res.end(`${message}\n`);
+}
+
+/**
+ * Streams `source` to one page as Server-Sent Events (`event:` is each message's `type`),
+ * with keepalives; the channel is in `channels` while open. A page that stops reading is
+ * dropped rather than buffered without bound.
+ *
+ * @example
+ * ```ts
+ * serveEvents(req, res, recorder.live$, channels);
+ * ```
+ */
+export function serveEvents(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  source: Observable<{ type: string }>,
+  channels: Set<http.ServerResponse>,
+): void {
+  res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
+  res.write('retry: 1000\n\n');
+  channels.add(res);
+  let subscription: Subscription | undefined;
+  const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS).unref();
+  const end = () => {
+    clearInterval(keepalive);
+    subscription?.unsubscribe();
+    channels.delete(res);
+  };
+  req.once('close', end);
+  res.once('close', end);
+  subscription = source.subscribe({
+    next: (message) => {
+      if (res.destroyed) return;
+      res.write(`event: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`);
+      if (res.writableLength > MAX_QUEUED_BYTES) res.destroy();
+    },
+    complete: () => res.end(),
+  });
+  if (res.destroyed) end();
+}
+
 /**
  * Serves the live inspector of a supervisor on 127.0.0.1: a self-contained page (no CDN) with
  * the actor tree, and per actor its statechart with the active state highlighted, its context
@@ -82,32 +127,6 @@ export async function startInspector(supervisor: Supervisor, options: InspectorO
   const channels = new Set<http.ServerResponse>();
   let port = 0;
 
-  const refuse = (res: http.ServerResponse, status: number, message: string) => {
-    res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end(`${message}\n`);
-  };
-
-  const stream = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
-    res.write('retry: 1000\n\n');
-    channels.add(res);
-    let subscription: Subscription | undefined;
-    const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS).unref();
-    const end = () => {
-      clearInterval(keepalive);
-      subscription?.unsubscribe();
-      channels.delete(res);
-    };
-    req.once('close', end);
-    res.once('close', end);
-    subscription = recorder.live$.subscribe((message) => {
-      if (res.destroyed) return;
-      res.write(`event: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`);
-      if (res.writableLength > MAX_QUEUED_BYTES) res.destroy();
-    });
-    if (res.destroyed) end();
-  };
-
   const server = http.createServer((req, res) => {
     const allowed = [`127.0.0.1:${port}`, `localhost:${port}`];
     if (!allowed.includes(req.headers.host ?? '')) return refuse(res, 403, 'forbidden: unexpected Host header');
@@ -129,7 +148,7 @@ export async function startInspector(supervisor: Supervisor, options: InspectorO
         res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/css; charset=utf-8' });
         return res.end(PAGE_CSS);
       case '/events':
-        return stream(req, res);
+        return serveEvents(req, res, recorder.live$, channels);
       default:
         return refuse(res, 404, 'not found');
     }

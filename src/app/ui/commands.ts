@@ -2,6 +2,7 @@ import { SynackError } from '../../errors.js';
 import type { Framing } from '../../machines/connection.js';
 import type { Eol } from '../../transport/raw.js';
 import { parseHost } from '../cli/args.js';
+import type { ClientSettings } from './settings.js';
 
 /** How a send box's text becomes bytes: UTF-8 text (with a line ending in raw framing) or hex digits. */
 export interface Payload {
@@ -16,18 +17,11 @@ export type UiCommand =
   | { type: 'server.stop'; closeClients: boolean }
   | ({ type: 'server.send'; to: 'all' | string[] } & Payload)
   | { type: 'server.disconnect'; id: string }
-  | {
+  | ({
       type: 'client.add';
-      host: string;
-      port: number;
-      framing: Framing;
-      heartbeatMs: number;
-      maxMissed: number;
-      reconnect: number;
-      connectTimeoutMs: number;
       /** Connect at once (the page's Connect button adds a card and dials). */
       connect: boolean;
-    }
+    } & ClientSettings)
   | { type: 'client.connect'; id: string }
   | { type: 'client.disconnect'; id: string }
   | { type: 'client.remove'; id: string }

@@ -13,6 +13,7 @@ import { createFileReceiver, sendFile, type FileReceiver, type FileSend } from '
 import type { Supervisor } from '../supervisor.js';
 import type { UiCommand } from './commands.js';
 import type { LogEntry } from './log.js';
+import { formatEndpoint } from '../../transport/socket-bridge.js';
 
 /** One transfer, sending or receiving, as the Files tab shows it. */
 export interface FileTransferView {
@@ -97,10 +98,6 @@ export interface FilesPanelOptions {
 
 function usage(message: string): SynackError {
   return new SynackError('E_USAGE', message);
-}
-
-function where(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** `~/x` and relative folders, made absolute. */
@@ -253,7 +250,7 @@ export class FilesPanel {
     const { view } = slot;
     switch (event.event) {
       case 'listening':
-        Object.assign(view, { state: 'LISTENING', address: where(event.host, event.port), lastError: null });
+        Object.assign(view, { state: 'LISTENING', address: formatEndpoint(event.host, event.port), lastError: null });
         this.#options.log(FILES_PANEL, { kind: 'event', text: `receiving into ${view.dir} on ${view.address}` });
         break;
       case 'stopped':
@@ -274,7 +271,7 @@ export class FilesPanel {
     if (!upload) throw usage(`no upload ${command.upload} (choose the file again)`);
     this.#uploads.delete(command.upload);
     const transfer = sendFile({ supervisor: this.#options.supervisor, host: command.host, port: command.port, path: upload.path, name: upload.name });
-    const tracked: Tracked = { view: this.#blank(transfer.id, 'send', upload.name, where(command.host, command.port), 'CONNECTING'), send: transfer };
+    const tracked: Tracked = { view: this.#blank(transfer.id, 'send', upload.name, formatEndpoint(command.host, command.port), 'CONNECTING'), send: transfer };
     tracked.view.total = upload.bytes;
     tracked.subscription = transfer.events$.subscribe((event) => {
       this.#apply(event);

@@ -1,14 +1,11 @@
 import type http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
-import type { Observable, Subscription } from 'rxjs';
 import { SynackError } from '../../errors.js';
 import type { InterfaceAddress } from '../../transport/interfaces.js';
 import { SECURITY_HEADERS, tokenMatches } from '../inspector/server.js';
 
-/** A page that stops reading is dropped (its EventSource reconnects and gets a fresh snapshot). */
-const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
-const KEEPALIVE_MS = 15_000;
+export { refuse, serveEvents } from '../inspector/server.js';
 
 /** Largest command body accepted. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -85,12 +82,6 @@ export function checkRequest(req: http.IncomingMessage, url: URL, options: { hos
   return null;
 }
 
-/** Ends a response with a short plain-text reason. */
-export function refuse(res: http.ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', ...headers });
-  res.end(`${message}\n`);
-}
-
 /** Sends a body with the shared security headers. */
 export function send(res: http.ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, ...headers });
@@ -100,45 +91,6 @@ export function send(res: http.ServerResponse, status: number, type: string, bod
 /** Sends a JSON body. */
 export function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
   send(res, status, 'application/json; charset=utf-8', JSON.stringify(value));
-}
-
-/**
- * Streams `source` to one page as Server-Sent Events (`event:` is each message's `type`),
- * with keepalives; the channel is added to `channels` while open. A page that stops reading is
- * dropped rather than buffered without bound.
- *
- * @example
- * ```ts
- * serveEvents(req, res, session.updates$, channels);
- * ```
- */
-export function serveEvents(
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  source: Observable<{ type: string }>,
-  channels: Set<http.ServerResponse>,
-): void {
-  res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
-  res.write('retry: 1000\n\n');
-  channels.add(res);
-  let subscription: Subscription | undefined;
-  const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
-  const end = () => {
-    clearInterval(keepalive);
-    subscription?.unsubscribe();
-    channels.delete(res);
-  };
-  req.once('close', end);
-  res.once('close', end);
-  subscription = source.subscribe({
-    next: (message) => {
-      if (res.destroyed) return;
-      res.write(`event: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`);
-      if (res.writableLength > MAX_QUEUED_BYTES) res.destroy();
-    },
-    complete: () => res.end(),
-  });
-  if (res.destroyed) end();
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Framing } from '../../machines/connection.js';
 import { encodeQtFrame, frameText, QtFrameDecoder, QtFrameType, type QtFrame } from '../../transport/qt-frame.js';
 import { displayText, hexDump } from '../../transport/raw.js';
 import type { SynackEvent } from '../events.js';
+import { formatEndpoint } from '../../transport/socket-bridge.js';
 
 /** One line of a panel's log, as the page shows it. */
 export interface LogEntry {
@@ -61,7 +62,8 @@ type Draft = Omit<LogEntry, 'seq' | 'ts'>;
 
 /**
  * Turns a server's or client's event into a log line, or null for events a log does not show
- * (state changes and heartbeats, which the badges show). A client card's log (`scope` client)
+ * (state changes and heartbeats, which the badges show, and the file and P2P events, which
+ * their own panels log). A client card's log (`scope` client)
  * leaves out who: it is always the card's own peer.
  *
  * @example
@@ -92,7 +94,7 @@ function describe(event: SynackEvent, framing: Framing): Draft | null {
       return { kind: 'out', who, text: sentText(event.chunk, framing), hex: hexOf(event.chunk), bytes: event.chunk.length };
     }
     case 'listening':
-      return { kind: 'event', text: `listening on ${event.host.includes(':') ? `[${event.host}]` : event.host}:${event.port}` };
+      return { kind: 'event', text: `listening on ${formatEndpoint(event.host, event.port)}` };
     case 'stopped':
       return { kind: 'event', text: 'stopped listening' };
     case 'connected':
@@ -111,7 +113,7 @@ function describe(event: SynackEvent, framing: Framing): Draft | null {
       return { kind: 'error', text: `${event.code}: ${event.message}` };
     case 'heartbeat':
       return event.missed > 0 ? { kind: 'error', text: `heartbeat: ${event.missed} unanswered` } : null;
-    case 'state':
+    default:
       return null;
   }
 }

@@ -9,6 +9,7 @@ import { createRegistry, type Registry } from '../registry.js';
 import type { Supervisor } from '../supervisor.js';
 import type { UiCommand } from './commands.js';
 import type { LogEntry } from './log.js';
+import { formatEndpoint } from '../../transport/socket-bridge.js';
 
 /** The registry panel, read from the registry actor. */
 export interface RegistryView {
@@ -55,12 +56,8 @@ type PeerSlot = { peer: Peer; target: string; subscriptions: Subscription[] };
 /** Where the P2P tab logs. */
 export const P2P_PANELS = { registry: 'registry', peer: 'p2p' } as const;
 
-function where(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 function list(peers: readonly PeerEntry[]): string {
-  return peers.length === 0 ? 'nobody else' : peers.map((p) => `${p.name}@${where(p.host, p.port)}`).join(', ');
+  return peers.length === 0 ? 'nobody else' : peers.map((p) => `${p.name}@${formatEndpoint(p.host, p.port)}`).join(', ');
 }
 
 /**
@@ -81,15 +78,15 @@ export function describeP2p(event: P2pFacadeEvent): Draft | null {
     case 'peers':
       return { kind: 'event', text: `peers: ${list(event.peers)}` };
     case 'registered':
-      return { kind: 'event', text: `registered as ${event.name}@${where(event.host, event.port)} with ${event.registry}` };
+      return { kind: 'event', text: `registered as ${event.name}@${formatEndpoint(event.host, event.port)} with ${event.registry}` };
     case 'joined':
-      return { kind: 'event', who: event.peer, text: `${event.name}@${where(event.host, event.port)} joined (${event.peers} registered)` };
+      return { kind: 'event', who: event.peer, text: `${event.name}@${formatEndpoint(event.host, event.port)} joined (${event.peers} registered)` };
     case 'left':
-      return { kind: 'event', text: `${event.name}@${where(event.host, event.port)} left: ${event.reason} (${event.peers} registered)` };
+      return { kind: 'event', text: `${event.name}@${formatEndpoint(event.host, event.port)} left: ${event.reason} (${event.peers} registered)` };
     case 'refused':
       return { kind: 'error', who: event.peer, text: `${event.message} (${event.code})` };
     case 'listening':
-      return { kind: 'event', text: `listening on ${where(event.host, event.port)}` };
+      return { kind: 'event', text: `listening on ${formatEndpoint(event.host, event.port)}` };
     case 'stopped':
       return { kind: 'event', text: 'stopped listening' };
     case 'connected':
@@ -152,7 +149,7 @@ export class P2pPanel {
       id: slot.registry.id,
       state,
       config: slot.config,
-      address: state === 'LISTENING' && port !== null ? where(snapshot.context.config.host, port) : null,
+      address: state === 'LISTENING' && port !== null ? formatEndpoint(snapshot.context.config.host, port) : null,
       peers: slot.registry.peers().map(({ name, host, port: p }) => ({ name, host, port: p })),
       links: slot.registry.clients.size,
       lastError: snapshot.context.lastError,
@@ -270,7 +267,7 @@ export class P2pPanel {
       host: command.host,
       port: command.port,
     });
-    const target = where(registry.host, registry.port);
+    const target = formatEndpoint(registry.host, registry.port);
     const slot: PeerSlot = { peer, target, subscriptions: [] };
     slot.subscriptions.push(
       peer.events$.subscribe((event) => {

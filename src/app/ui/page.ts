@@ -3,22 +3,13 @@
  * streams; its stylesheet is page-style.ts. Everything is served by the UI itself (no CDN).
  */
 
+import { documentHead } from '../inspector/page.js';
+
 const FRAMINGS = '<option value="raw">raw bytes</option><option value="qt">Qt frames</option>';
 
 /** The page; `token` is URL-safe base64, so it needs no escaping. */
 export function uiHtml(token: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>synack · network assistant</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/ui.css?token=${token}">
-<script src="/ui.js?token=${token}" defer></script>
-</head>
-<body>
+  return `${documentHead('synack · network assistant', 'ui', token)}<body>
 <header class="top">
   <h1>synack <span>network assistant</span></h1>
   <nav class="tabs" role="tablist" aria-label="Views">

@@ -3,7 +3,6 @@ import { SynackError } from '../../../errors.js';
 import { createPeer, parseHostPort } from '../../peer.js';
 import { parseCommandArgs, parseHost, parsePort } from '../args.js';
 import { createIo } from '../io.js';
-import { createP2pPrinter } from '../p2p-render.js';
 
 export const PEER_HELP = `synack peer --registry H:P --name NAME [options]
 
@@ -51,7 +50,6 @@ export async function peerCommand(args: string[]): Promise<void> {
   }
   const json = values.json ?? false;
   const io = createIo({ json, hex: false, connectionStates: false });
-  const print = createP2pPrinter(io, process.stdout, { json, color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR });
 
   const peer = createPeer({
     name: values.name,
@@ -60,7 +58,7 @@ export async function peerCommand(args: string[]): Promise<void> {
     host,
     ...(values.advertise !== undefined ? { advertise: values.advertise } : {}),
   });
-  peer.events$.subscribe(print);
+  peer.events$.subscribe(io.print);
 
   const pending = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
@@ -92,7 +90,7 @@ export async function peerCommand(args: string[]): Promise<void> {
         const match = /^(\/\S+)(?:\s(.*))?$/s.exec(line);
         if (!match) throw new SynackError('E_USAGE', 'type /msg NAME text, /all text or /peers');
         const [, command, rest = ''] = match;
-        if (command === '/peers') return print({ event: 'peers', id: peer.id, peers: peer.peers() });
+        if (command === '/peers') return io.print({ event: 'peers', id: peer.id, peers: peer.peers() });
         if (command === '/msg') {
           const to = /^(\S+)\s(.*)$/s.exec(rest);
           if (!to || to[2]!.trim() === '') throw new SynackError('E_USAGE', 'usage: /msg NAME text (the text must not be empty)');
@@ -100,7 +98,7 @@ export async function peerCommand(args: string[]): Promise<void> {
         }
         if (command === '/all') {
           if (rest.trim() === '') throw new SynackError('E_USAGE', 'usage: /all text (the text must not be empty)');
-          if (peer.peers().length === 0) return print({ event: 'info', message: 'no peers to send to' });
+          if (peer.peers().length === 0) return io.print({ event: 'info', message: 'no peers to send to' });
           return track(
             peer.broadcast(rest).then(({ failed }) => {
               for (const { name, error } of failed) io.fail(new SynackError(error.code, `to ${name}: ${error.message}`));

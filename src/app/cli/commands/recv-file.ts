@@ -5,6 +5,7 @@ import { createFileReceiver } from '../../file-transfer.js';
 import { parseCommandArgs, parseHost, parsePort } from '../args.js';
 import { createIo } from '../io.js';
 import { createFilePrinter, formatBytes, progressLine } from './send-file.js';
+import { formatEndpoint } from '../../../transport/socket-bridge.js';
 
 /** `synack recv-file --help`; its first line is the command's entry in `synack --help`. */
 export const RECV_FILE_HELP = `synack recv-file --port P --out DIR [options]
@@ -47,7 +48,7 @@ export function parseSize(value: string | undefined, option: string): number | u
 function humanReceive(event: FileTransferEvent | { event: 'info'; message: string }): string | null {
   switch (event.event) {
     case 'listening':
-      return `listening on ${event.host.includes(':') ? `[${event.host}]` : event.host}:${event.port}`;
+      return `listening on ${formatEndpoint(event.host, event.port)}`;
     case 'connected':
       return `+ ${event.id} ${event.peer}`;
     case 'file': {
@@ -109,17 +110,11 @@ export async function recvFileCommand(args: string[]): Promise<void> {
       else active.set(event.id, event);
       const columns = Math.floor((process.stderr.columns ?? 100) / Math.max(1, active.size)) - 3;
       printer.bar([...active.values()].map((p) => progressLine(p, columns)).join(' | '));
-      if (json) printer.event(event);
-      return;
+      return printer.event(event);
     }
     if (event.event === 'file' || event.event === 'error') active.delete(event.id);
-    if (event.event === 'error') {
-      printer.clearBar();
-      if (json) printer.event(event);
-      process.stderr.write(`synack: ${event.id}${event.name ? ` ${event.name}` : ''}: ${event.message} (${event.code})\n`);
-      return;
-    }
-    if (event.event !== 'state' || json) printer.event(event);
+    if (event.event === 'error') return printer.error(event, `${event.id}${event.name ? ` ${event.name}` : ''}: `);
+    printer.event(event);
   });
 
   let stopping = false;

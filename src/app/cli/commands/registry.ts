@@ -3,7 +3,7 @@ import type { AddressTrust } from '../../../machines/registry.js';
 import { createRegistry } from '../../registry.js';
 import { parseCommandArgs, parseCount, parseHost, parsePort } from '../args.js';
 import { createIo } from '../io.js';
-import { createP2pPrinter } from '../p2p-render.js';
+import { formatEndpoint } from '../../../transport/socket-bridge.js';
 
 export const REGISTRY_HELP = `synack registry --port P [options]
 
@@ -43,7 +43,6 @@ export async function registryCommand(args: string[]): Promise<void> {
   const trust = parseTrust(values.trust);
   const json = values.json ?? false;
   const io = createIo({ json, hex: false, connectionStates: false });
-  const print = createP2pPrinter(io, process.stdout, { json, color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR });
 
   const registry = createRegistry({
     port,
@@ -52,7 +51,7 @@ export async function registryCommand(args: string[]): Promise<void> {
     ...(ttlMs !== undefined ? { ttlMs } : {}),
     ...(frameTimeoutMs !== undefined ? { frameTimeoutMs } : {}),
   });
-  registry.events$.subscribe(print);
+  registry.events$.subscribe(io.print);
   let closing = false;
   const shutdown = async (code: number) => {
     if (closing) return;
@@ -65,8 +64,7 @@ export async function registryCommand(args: string[]): Promise<void> {
   try {
     const bound = await registry.start();
     if (!json) {
-      const where = bound.host.includes(':') ? `[${bound.host}]` : bound.host;
-      io.print({ event: 'info', message: `peers register with: synack peer --registry ${where}:${bound.port} --name NAME` });
+      io.print({ event: 'info', message: `peers register with: synack peer --registry ${formatEndpoint(bound.host, bound.port)} --name NAME` });
     }
   } catch (error) {
     io.fail(error);
@@ -79,7 +77,7 @@ export async function registryCommand(args: string[]): Promise<void> {
       try {
         const [command, ...rest] = line.trim().split(/\s+/);
         if (!command) return;
-        if (command === '/peers') return print({ event: 'peers', id: registry.id, peers: registry.peers() });
+        if (command === '/peers') return io.print({ event: 'peers', id: registry.id, peers: registry.peers() });
         if (command === '/evict') {
           const name = rest.join(' ');
           if (!registry.evict(name)) throw new SynackError('E_USAGE', `no peer named ${JSON.stringify(name)}: see /peers`);

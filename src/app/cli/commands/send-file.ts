@@ -4,6 +4,7 @@ import type { FileTransferEvent } from '../../file-events.js';
 import { sendFiles } from '../../file-transfer.js';
 import { parseCommandArgs, parseCount, parseHost, parsePort } from '../args.js';
 import { createIo } from '../io.js';
+import { toJson } from '../render.js';
 
 /** `synack send-file --help`; its first line is the command's entry in `synack --help`. */
 export const SEND_FILE_HELP = `synack send-file --host H --port P FILE… | DIR…
@@ -98,6 +99,8 @@ export interface FilePrinter {
   bar: (text: string) => void;
   /** Removes the bar (before the process ends). */
   clearBar: () => void;
+  /** Reports a failed transfer: one line on stderr, `synack: ${prefix}message (code)` (and the event with --json). */
+  error: (event: Extract<FileTransferEvent, { event: 'error' }>, prefix: string) => void;
 }
 
 /**
@@ -124,13 +127,9 @@ export function createFilePrinter(
     err.write('\r\x1b[K');
     shown = false;
   };
-  return {
+  const printer: FilePrinter = {
     event(event) {
-      if (options.json) {
-        const { event: name, ...rest } = event;
-        out.write(`${JSON.stringify({ event: name, ts: Date.now(), ...rest })}\n`);
-        return;
-      }
+      if (options.json) return void out.write(`${JSON.stringify(toJson(event))}\n`);
       const line = human(event);
       if (line === null) return;
       clearBar();
@@ -143,7 +142,13 @@ export function createFilePrinter(
       shown = true;
     },
     clearBar,
+    error(event, prefix) {
+      clearBar();
+      printer.event(event);
+      err.write(`synack: ${prefix}${event.message} (${event.code})\n`);
+    },
   };
+  return printer;
 }
 
 function humanSend(event: FileTransferEvent | { event: 'info'; message: string }): string | null {
@@ -210,16 +215,9 @@ export async function sendFileCommand(args: string[]): Promise<void> {
     ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
   });
   batch.events$.subscribe((event) => {
-    if (event.event === 'progress') {
-      printer.bar(progressLine(event, process.stderr.columns));
-      if (json) printer.event(event);
-    } else if (event.event === 'error') {
-      printer.clearBar();
-      if (json) printer.event(event);
-      process.stderr.write(`synack: ${event.name ? `${event.name}: ` : ''}${event.message} (${event.code})\n`);
-    } else if (event.event !== 'state' || json) {
-      printer.event(event);
-    }
+    if (event.event === 'error') return printer.error(event, event.name ? `${event.name}: ` : '');
+    if (event.event === 'progress') printer.bar(progressLine(event, process.stderr.columns));
+    printer.event(event);
   });
   io.onSignal(() => void batch.cancel());
   const result = await batch.done.catch((error: unknown) => {
