@@ -23,8 +23,32 @@ export { createServer, Server, type ServerOptions } from './app/server.js';
 export { createClient, Client, type ClientOptions } from './app/client.js';
 export { Supervisor, type SupervisorOptions } from './app/supervisor.js';
 export { snapshots$ } from './app/observe.js';
-export type { SynackEvent, SynackEventName } from './app/events.js';
+export type { CoreEvent, SynackEvent, SynackEventName } from './app/events.js';
 export { attachInspector, startInspector, type Inspector, type InspectorOptions } from './app/inspector/index.js';
+export { startUi, exposureNotice, type Ui, type UiOptions } from './app/ui/index.js';
+
+export {
+  sendFile,
+  sendFiles,
+  createFileReceiver,
+  listBatch,
+  FileSend,
+  FileBatch,
+  FileReceiver,
+  type SendFileOptions,
+  type SendFilesOptions,
+  type FileReceiverOptions,
+  type TransferredFile,
+  type SentFile,
+  type ReceivedFile,
+  type BatchEntry,
+  type BatchResult,
+  type TransferInfo,
+} from './app/file-transfer.js';
+export type { FileEvent, FileDirection, BatchPosition, FileTransferEvent, FileTransferEventName } from './app/file-events.js';
+export { createRegistry, Registry, type RegistryOptions } from './app/registry.js';
+export { createPeer, Peer, parseHostPort, type PeerOptions } from './app/peer.js';
+export type { P2pEvent, P2pEventName, P2pFacadeEvent, PeerEntry } from './app/p2p-events.js';
 
 export {
   connectionMachine,
@@ -61,6 +85,55 @@ export {
   type HeartbeatInput,
   type HeartbeatParentEvent,
 } from './machines/heartbeat.js';
+
+export {
+  fileSendMachine,
+  fileSendState,
+  fileSendSampleEvents,
+  type FileSendActor,
+  type FileSendContext,
+  type FileSendEvent,
+  type FileSendInput,
+  type FileSendSnapshot,
+  type FileSendStateName,
+} from './machines/file-send.js';
+export {
+  fileReceiveMachine,
+  fileReceiveState,
+  fileReceiveSampleEvents,
+  type FileReceiveActor,
+  type FileReceiveContext,
+  type FileReceiveEvent,
+  type FileReceiveInput,
+  type FileReceiveSnapshot,
+  type FileReceiveStateName,
+} from './machines/file-receive.js';
+export type { TransferContext } from './machines/transfer.js';
+export {
+  registryMachine,
+  registryState,
+  registrySampleEvents,
+  REGISTRY_DEFAULTS,
+  type RegistryActor,
+  type RegistryContext,
+  type RegistryEvent,
+  type RegistryInput,
+  type RegistrySnapshot,
+  type RegistryStateName,
+} from './machines/registry.js';
+export {
+  peerMachine,
+  peerState,
+  peerSampleEvents,
+  PEER_DEFAULTS,
+  type PeerActor,
+  type PeerContext,
+  type PeerEvent,
+  type PeerInput,
+  type PeerSnapshot,
+  type PeerChatStateName,
+  type PeerRegistryStateName,
+} from './machines/peer.js';
 
 export { socketEvents, writeBounded, formatEndpoint, type Endpoint, type SocketEvent, type WriteResult } from './transport/socket-bridge.js';
 export { listenEvents, type ListenEvent, type ListenOptions } from './transport/listen-bridge.js';

@@ -9,10 +9,18 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 /** Options every command takes. */
 export const COMMON_OPTIONS = {
   json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
+/** How the commands that carry bytes show and send them: `--hex`, `--eol`. */
+export const BYTES_OPTIONS = {
   hex: { type: 'boolean' },
   eol: { type: 'string' },
+} as const satisfies Options;
+
+/** `--inspect`, for every command that runs actors. */
+export const INSPECT_OPTION = {
   inspect: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
 
 type Values<O extends Options> = {

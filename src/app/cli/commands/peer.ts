@@ -1,7 +1,9 @@
 import net from 'node:net';
 import { SynackError } from '../../../errors.js';
 import { createPeer, parseHostPort } from '../../peer.js';
-import { parseCommandArgs, parseHost, parsePort } from '../args.js';
+import { withInspector } from '../../inspector/cli.js';
+import { Supervisor } from '../../supervisor.js';
+import { INSPECT_OPTION, parseCommandArgs, parseHost, parsePort } from '../args.js';
 import { createIo } from '../io.js';
 
 export const PEER_HELP = `synack peer --registry H:P --name NAME [options]
@@ -22,10 +24,12 @@ Options:
   --host H           address the chat listener binds (default 0.0.0.0)
   --advertise IP     address to register (default: the one this peer reaches the registry from)
   --keep-open        stay after stdin ends
+  --inspect          serve the live inspector on 127.0.0.1 and print its URL
   --json             one JSON event per line on stdout`;
 
 export async function peerCommand(args: string[]): Promise<void> {
   const { values } = parseCommandArgs('peer', args, {
+    ...INSPECT_OPTION,
     registry: { type: 'string' },
     name: { type: 'string' },
     port: { type: 'string' },
@@ -51,7 +55,10 @@ export async function peerCommand(args: string[]): Promise<void> {
   const json = values.json ?? false;
   const io = createIo({ json, hex: false, connectionStates: false });
 
+  const supervisor = new Supervisor();
+  await withInspector(supervisor, values.inspect ?? false, io.print);
   const peer = createPeer({
+    supervisor,
     name: values.name,
     registry,
     port,

@@ -2,7 +2,9 @@ import path from 'node:path';
 import { SynackError } from '../../../errors.js';
 import type { FileTransferEvent } from '../../file-events.js';
 import { createFileReceiver } from '../../file-transfer.js';
-import { parseCommandArgs, parseHost, parsePort } from '../args.js';
+import { withInspector } from '../../inspector/cli.js';
+import { Supervisor } from '../../supervisor.js';
+import { INSPECT_OPTION, parseCommandArgs, parseHost, parsePort } from '../args.js';
 import { createIo } from '../io.js';
 import { createFilePrinter, formatBytes, progressLine } from './send-file.js';
 import { formatEndpoint } from '../../../transport/socket-bridge.js';
@@ -23,6 +25,7 @@ Options:
   --force           replace an existing file (default: save as "name (1).ext")
   --max-bytes N     refuse a file announced larger than N bytes, before writing anything
                     (suffixes K, M, G, T for KiB, MiB, GiB, TiB)
+  --inspect         serve the live inspector on 127.0.0.1 and print its URL
   --json            one JSON event per line on stdout`;
 
 /**
@@ -77,6 +80,7 @@ function humanReceive(event: FileTransferEvent | { event: 'info'; message: strin
  */
 export async function recvFileCommand(args: string[]): Promise<void> {
   const { values } = parseCommandArgs('recv-file', args, {
+    ...INSPECT_OPTION,
     port: { type: 'string' },
     host: { type: 'string' },
     out: { type: 'string' },
@@ -95,7 +99,10 @@ export async function recvFileCommand(args: string[]): Promise<void> {
   const io = createIo({ json, hex: false, connectionStates: false });
   const printer = createFilePrinter({ json }, humanReceive);
 
+  const supervisor = new Supervisor();
+  await withInspector(supervisor, values.inspect ?? false, io.print);
   const receiver = createFileReceiver({
+    supervisor,
     port,
     host,
     outDir,

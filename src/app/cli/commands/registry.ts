@@ -1,7 +1,9 @@
 import { SynackError } from '../../../errors.js';
 import type { AddressTrust } from '../../../machines/registry.js';
 import { createRegistry } from '../../registry.js';
-import { parseCommandArgs, parseCount, parseHost, parsePort } from '../args.js';
+import { withInspector } from '../../inspector/cli.js';
+import { Supervisor } from '../../supervisor.js';
+import { INSPECT_OPTION, parseCommandArgs, parseCount, parseHost, parsePort } from '../args.js';
 import { createIo } from '../io.js';
 import { formatEndpoint } from '../../../transport/socket-bridge.js';
 
@@ -19,6 +21,7 @@ Options:
   --frame-timeout MS     close a link whose frame stops half-way for MS (default 40000)
   --trust own|private|any  which advertised addresses to accept (default own: the link's own
                          address, or any address of this host for a peer on this host)
+  --inspect              serve the live inspector on 127.0.0.1 and print its URL
   --json                 one JSON event per line on stdout`;
 
 function parseTrust(value: string | undefined): AddressTrust {
@@ -29,6 +32,7 @@ function parseTrust(value: string | undefined): AddressTrust {
 
 export async function registryCommand(args: string[]): Promise<void> {
   const { values } = parseCommandArgs('registry', args, {
+    ...INSPECT_OPTION,
     port: { type: 'string' },
     host: { type: 'string' },
     ttl: { type: 'string' },
@@ -44,7 +48,10 @@ export async function registryCommand(args: string[]): Promise<void> {
   const json = values.json ?? false;
   const io = createIo({ json, hex: false, connectionStates: false });
 
+  const supervisor = new Supervisor();
+  await withInspector(supervisor, values.inspect ?? false, io.print);
   const registry = createRegistry({
+    supervisor,
     port,
     host,
     trust,

@@ -2,7 +2,9 @@ import type { Writable } from 'node:stream';
 import { SynackError } from '../../../errors.js';
 import type { FileTransferEvent } from '../../file-events.js';
 import { sendFiles } from '../../file-transfer.js';
-import { parseCommandArgs, parseCount, parseHost, parsePort } from '../args.js';
+import { withInspector } from '../../inspector/cli.js';
+import { Supervisor } from '../../supervisor.js';
+import { INSPECT_OPTION, parseCommandArgs, parseCount, parseHost, parsePort } from '../args.js';
 import { createIo } from '../io.js';
 import { toJson } from '../render.js';
 
@@ -23,6 +25,7 @@ Options:
   --plain-name           announce bare base names, byte for byte like the Qt sender
                          (no resume, no receipt)
   --connect-timeout MS   give up one connect attempt after MS (default 10000)
+  --inspect              serve the live inspector on 127.0.0.1 and print its URL
   --json                 one JSON event per line on stdout
 
 Exit status: 0 when every file was delivered, 1 when one failed, 2 for bad usage.`;
@@ -186,6 +189,7 @@ export async function sendFileCommand(args: string[]): Promise<void> {
     'send-file',
     args,
     {
+      ...INSPECT_OPTION,
       host: { type: 'string' },
       port: { type: 'string' },
       retry: { type: 'string' },
@@ -205,7 +209,10 @@ export async function sendFileCommand(args: string[]): Promise<void> {
   const io = createIo({ json, hex: false, connectionStates: false });
   const printer = createFilePrinter({ json }, humanSend);
 
+  const supervisor = new Supervisor();
+  await withInspector(supervisor, values.inspect ?? false, io.print);
   const batch = sendFiles({
+    supervisor,
     host,
     port,
     paths: positionals,

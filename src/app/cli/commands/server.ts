@@ -1,6 +1,6 @@
 import { SynackError } from '../../../errors.js';
 import { createServer } from '../../server.js';
-import { parseCommandArgs, parseCount, parseEol, parseFramingOptions, parseHost, parsePort } from '../args.js';
+import { BYTES_OPTIONS, INSPECT_OPTION, parseCommandArgs, parseCount, parseEol, parseFramingOptions, parseHost, parsePort } from '../args.js';
 import { withInspector } from '../../inspector/cli.js';
 import { Supervisor } from '../../supervisor.js';
 import { createIo } from '../io.js';
@@ -30,6 +30,8 @@ Options:
 
 export async function serverCommand(args: string[]): Promise<void> {
   const { values } = parseCommandArgs('server', args, {
+    ...BYTES_OPTIONS,
+    ...INSPECT_OPTION,
     port: { type: 'string' },
     host: { type: 'string' },
     framing: { type: 'string' },

@@ -32,11 +32,6 @@ export async function uiCommand(args: string[]): Promise<void> {
     host: { type: 'string' },
   });
   if (values.help) return void process.stdout.write(`${UI_HELP}\n`);
-  for (const option of ['hex', 'eol', 'inspect'] as const) {
-    if (values[option] !== undefined) {
-      throw new SynackError('E_USAGE', `ui: --${option} is not an option of ui (${option === 'inspect' ? 'the inspector is a tab of the page' : 'choose it in the page'})`);
-    }
-  }
   const port = parsePort(values.port ?? '0', { allowZero: true });
   const host = parseHost(values.host, '127.0.0.1');
   const json = values.json ?? false;
