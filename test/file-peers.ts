@@ -1,15 +1,14 @@
 /**
  * Peers and fixtures for the file-transfer tests: Node peers that behave exactly like the seed
  * 002 Qt sender and receiver (their own header code, not synack's), a proxy that cuts the first
- * connection after some bytes, temporary folders, and folders that cannot be written or are
- * full. Every wait is bounded.
+ * connection after some bytes, and folders that cannot be written or are full. Every wait is bounded.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
+import type { Cleanup } from './helpers.js';
 
 /** sha256 of a buffer or file, hex. */
 export function sha256(data: Buffer | string): string {
@@ -26,12 +25,6 @@ export function patternBytes(size: number, seed = 1): Buffer {
     else for (let j = 0; i + j < size; j++) out[i + j] = (x >>> (8 * j)) & 0xff;
   }
   return out;
-}
-
-/** A fresh temporary folder; `cleanup()` removes it. */
-export function tempDir(prefix = 'synack-ft-'): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**
@@ -123,11 +116,16 @@ export interface QtReceiveResult {
 /**
  * Receives one file the way the seed 002 server does: it listens, takes the first connection and
  * stops listening, parses `totalBytes` and `nameSize` once 16 bytes are there, then the QString,
- * opens `dir/name` (the seed opens the name relative to its working directory), writes whatever
+ * opens `inbox/name` (the seed opens the name relative to its working directory), writes whatever
  * arrives after, and closes the socket and the file when exactly `totalBytes` were counted. It
- * never writes to the socket.
+ * never writes to the socket. `inbox` is a new folder in `parent`; `cleanup` closes the receiver.
  */
-export async function qtLikeReceiver(dir: string): Promise<{ port: number; result: Promise<QtReceiveResult>; close: () => void }> {
+export async function qtLikeReceiver(
+  cleanup: Cleanup,
+  parent: string,
+): Promise<{ inbox: string; port: number; result: Promise<QtReceiveResult>; close: () => void }> {
+  const dir = path.join(parent, 'inbox');
+  mkdirSync(dir);
   const server = net.createServer();
   let socket: net.Socket | undefined;
   let settle!: { resolve: (r: QtReceiveResult) => void; reject: (e: Error) => void };
@@ -179,7 +177,8 @@ export async function qtLikeReceiver(dir: string): Promise<{ port: number; resul
   });
   server.listen({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => server.once('listening', resolve));
-  return {
+  const receiver = {
+    inbox: dir,
     port: (server.address() as net.AddressInfo).port,
     result,
     close: () => {
@@ -188,6 +187,7 @@ export async function qtLikeReceiver(dir: string): Promise<{ port: number; resul
       settle.reject(new Error('qtLikeReceiver closed'));
     },
   };
+  return cleanup.add(receiver, (r) => r.close());
 }
 
 /**

@@ -2,10 +2,12 @@
  * Test helpers for the P2P registry and peers: a frame codec written independently of
  * src/transport/p2p-frame.ts (so the tests check our bytes against the protocol, not against
  * ourselves), a raw link, and an "original peer" that speaks P2PChatRoom's bytes the way its Qt
- * client does, plus bounded polling for tests that run under fake timers.
+ * client does, a starter for the registry and peer machines under test, plus bounded polling for
+ * tests that run under fake timers.
  */
 import net from 'node:net';
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
+import type { Actor, AnyStateMachine, EmittedFrom, EventFrom } from 'xstate';
 import { connectRaw, eventOnce } from './helpers.js';
 
 /** `TYPE len payload`, the length in UTF-8 bytes, as the Qt client builds it. */
@@ -232,4 +234,34 @@ export async function settle(predicate: () => boolean, what: string, timeoutMs =
     if (performance.now() > deadline) throw new Error(`settle: no ${what} within ${timeoutMs} ms`);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+}
+
+/**
+ * Starts a registry or peer actor and sends it USER.START, collecting the events of `types` it
+ * emits and any error it fails with; adds it to `running` (see {@link actorsUnderFakeTimers}).
+ */
+export function startWatched<TMachine extends AnyStateMachine>(
+  actor: Actor<TMachine>,
+  types: readonly EmittedFrom<TMachine>['type'][],
+  running: { stop(): void }[],
+): { log: EmittedFrom<TMachine>[]; errors: unknown[] } {
+  const log: EmittedFrom<TMachine>[] = [];
+  const errors: unknown[] = [];
+  for (const type of types) actor.on(type, (e) => log.push(e));
+  actor.subscribe({ error: (error) => errors.push(error) });
+  actor.start();
+  running.push(actor);
+  actor.send({ type: 'USER.START' } as EventFrom<TMachine>);
+  return { log, errors };
+}
+
+/** Fake timers in each test of the calling describe, and the actors that afterEach stops before it restores real ones. */
+export function actorsUnderFakeTimers(): { stop(): void }[] {
+  const running: { stop(): void }[] = [];
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => {
+    for (const actor of running.splice(0)) actor.stop();
+    vi.useRealTimers();
+  });
+  return running;
 }

@@ -6,8 +6,9 @@ import type { FileTransferEvent } from '../../src/app/file-events.js';
 import { createFileReceiver, listBatch, sendFile, sendFiles, type FileReceiverOptions } from '../../src/app/file-transfer.js';
 import { createReceiveLink, fileReceiveMachine, type SinkOptions } from '../../src/machines/file-receive.js';
 import { createSendLink, fileSendMachine, type FileSource } from '../../src/machines/file-send.js';
-import { cuttingProxy, patternBytes, qtLikeReceiver, qtLikeSend, seedHeader, sha256, smallDisk, tempDir, unwritableDir } from '../file-peers.js';
+import { cuttingProxy, patternBytes, qtLikeReceiver, qtLikeSend, seedHeader, sha256, smallDisk, unwritableDir } from '../file-peers.js';
 import { Cleanup, connectRaw, firstValue } from '../helpers.js';
+import { tempFolder } from '../temp.js';
 
 const VECTOR = readFileSync(path.join(import.meta.dirname, '../vectors/file_header_a_txt.bin'));
 
@@ -22,11 +23,7 @@ describe('file transfer (library)', () => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
 
-  function folder() {
-    const tmp = tempDir();
-    cleanup.add(tmp, (t) => t.cleanup());
-    return tmp.dir;
-  }
+  const folder = () => tempFolder(cleanup);
 
   async function receiver(options: Omit<FileReceiverOptions, 'port'>) {
     const r = createFileReceiver({ port: 0, ...options });
@@ -176,28 +173,22 @@ describe('file transfer (library)', () => {
 
     it('a synack sender delivers to a Qt-like receiver at once (no waiting for a reply that never comes)', async () => {
       const dir = folder();
-      const inbox = path.join(dir, 'inbox');
-      mkdirSync(inbox);
       const file = path.join(dir, 'movie.bin');
       writeFileSync(file, patternBytes(3 * 1024 * 1024));
-      const qt = await qtLikeReceiver(inbox);
-      cleanup.add(qt, (q) => q.close());
+      const qt = await qtLikeReceiver(cleanup, dir);
       const started = performance.now();
       const result = await within(sendFile({ host: '127.0.0.1', port: qt.port, path: file }).done);
       expect(performance.now() - started).toBeLessThan(2_000);
       expect(result).toMatchObject({ peerKind: 'qt', verified: false, sha256: sha256(file) });
       expect(await qt.result).toMatchObject({ name: './movie.bin', wrote: 0 });
-      expect(sha256(path.join(inbox, 'movie.bin'))).toBe(sha256(file));
+      expect(sha256(path.join(qt.inbox, 'movie.bin'))).toBe(sha256(file));
     });
 
     it('with a plain name a synack sender is byte for byte the Qt sender', async () => {
       const dir = folder();
-      const inbox = path.join(dir, 'inbox');
-      mkdirSync(inbox);
       const file = path.join(dir, 'a.txt');
       writeFileSync(file, 'hello');
-      const qt = await qtLikeReceiver(inbox);
-      cleanup.add(qt, (q) => q.close());
+      const qt = await qtLikeReceiver(cleanup, dir);
       await within(sendFile({ host: '127.0.0.1', port: qt.port, path: file, plainName: true }).done);
       expect(await qt.result).toMatchObject({ name: 'a.txt', totalBytes: 35, bytesReceive: 35 });
       expect(seedHeader(file, 5)).toEqual(VECTOR.subarray(0, 30));

@@ -21,9 +21,11 @@ import {
 import { PartialStore, sampleDigests } from '../../src/transport/file-store.js';
 import { encodeControl, parseControl } from '../../src/transport/file-wire.js';
 import { encodeFileHeader } from '../../src/transport/qt-file-header.js';
-import { exploreModel, formatCoverage } from '../../src/testing/graph.js';
-import { patternBytes, sha256, tempDir, unwritableDir } from '../file-peers.js';
+import { exploreModel } from '../../src/testing/graph.js';
+import { patternBytes, sha256, unwritableDir } from '../file-peers.js';
 import { Cleanup, connectRaw, readAll, waitFor } from '../helpers.js';
+import { expectFullCoverage } from '../model.js';
+import { tempFolder } from '../temp.js';
 
 const VECTOR = readFileSync(path.join(import.meta.dirname, '../vectors/file_header_a_txt.bin'));
 
@@ -66,10 +68,7 @@ describe('file-receive machine', () => {
       inputs: [{ socket, outDir: '/tmp' }],
       serializeContext: (c) => ({ bytes: c.bytes }),
     });
-    console.log(formatCoverage(coverage));
-    expect(coverage.failures).toEqual([]);
-    expect(coverage.states.missed).toEqual([]);
-    expect(coverage.transitions.missed).toEqual([]);
+    expectFullCoverage(coverage);
   });
 
   it('starts at HEADER and goes STREAMING → FIN_WAIT → DONE with the name, path and SHA-256', () => {
@@ -120,11 +119,7 @@ describe('file-receive over loopback', () => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
 
-  function folder() {
-    const tmp = tempDir();
-    cleanup.add(tmp, (t) => t.cleanup());
-    return tmp.dir;
-  }
+  const folder = () => tempFolder(cleanup);
 
   /** A listener whose first accepted connection runs a file-receive actor. */
   async function receiver(input: Omit<FileReceiveInput, 'socket'>, machine = fileReceiveMachine) {

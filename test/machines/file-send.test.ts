@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -17,9 +17,11 @@ import {
 import { encodeFileHeader } from '../../src/transport/qt-file-header.js';
 import { ProgressTicker } from '../../src/transport/file-progress.js';
 import { encodeControl } from '../../src/transport/file-wire.js';
-import { exploreModel, formatCoverage } from '../../src/testing/graph.js';
-import { patternBytes, qtLikeReceiver, sha256, tempDir } from '../file-peers.js';
+import { exploreModel } from '../../src/testing/graph.js';
+import { patternBytes, qtLikeReceiver, sha256 } from '../file-peers.js';
 import { Cleanup, eventOnce, listenRaw, readAll, waitFor } from '../helpers.js';
+import { expectFullCoverage } from '../model.js';
+import { tempFolder } from '../temp.js';
 
 const DIGEST = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const VECTOR = readFileSync(path.join(import.meta.dirname, '../vectors/file_header_a_txt.bin'));
@@ -73,10 +75,7 @@ describe('file-send machine', () => {
       ],
       serializeContext: (c) => ({ retries: c.retries, total: c.total, sha: c.sha256 !== null }),
     });
-    console.log(formatCoverage(coverage));
-    expect(coverage.failures).toEqual([]);
-    expect(coverage.states.missed).toEqual([]);
-    expect(coverage.transitions.missed).toEqual([]);
+    expectFullCoverage(coverage);
   });
 
   it('goes CONNECTING → HEADER → STREAMING → FIN_WAIT → DONE and keeps bytes, total and the SHA-256', () => {
@@ -205,11 +204,7 @@ describe('file-send over loopback', () => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
 
-  function folder() {
-    const tmp = tempDir();
-    cleanup.add(tmp, (t) => t.cleanup());
-    return tmp.dir;
-  }
+  const folder = () => tempFolder(cleanup);
 
   function send(input: Omit<FileSendInput, 'host'>, machine = fileSendMachine) {
     const actor = cleanup.actor(createActor(machine, { input: { host: '127.0.0.1', ...input } }));
@@ -223,17 +218,14 @@ describe('file-send over loopback', () => {
     const dir = folder();
     const file = path.join(dir, 'report.bin');
     writeFileSync(file, patternBytes(300_000));
-    const inbox = path.join(dir, 'inbox');
-    mkdirSync(inbox);
-    const qt = await qtLikeReceiver(inbox);
-    cleanup.add(qt, (q) => q.close());
+    const qt = await qtLikeReceiver(cleanup, dir);
     const actor = send({ port: qt.port, path: file });
     const snapshot = await settled(actor);
     expect(fileSendState(snapshot)).toBe('DONE');
     expect(snapshot.context).toMatchObject({ receiver: 'qt', verified: false, bytes: 300_000, sha256: sha256(file) });
     const got = await qt.result;
     expect(got).toMatchObject({ name: './report.bin', bytesReceive: got.totalBytes, wrote: 0 });
-    expect(sha256(path.join(inbox, 'report.bin'))).toBe(sha256(file));
+    expect(sha256(path.join(qt.inbox, 'report.bin'))).toBe(sha256(file));
   });
 
   it('puts exactly the captured Qt bytes on the wire when asked for a plain name', async () => {

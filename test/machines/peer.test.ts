@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createActor, fromCallback, setup } from 'xstate';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createActor, fromCallback } from 'xstate';
 import { ClientTable } from '../../src/machines/client-table.js';
 import { listenerMachine, listenerState } from '../../src/machines/listener.js';
 import {
@@ -8,15 +8,15 @@ import {
   peerSampleEvents,
   peerState,
   type ChatLinkEvent,
-  type PeerEmitted,
   type PeerEvent,
   type PeerInput,
   type PeerLinkCommand,
   type PeerLinkInput,
 } from '../../src/machines/peer.js';
-import { exploreModel, formatCoverage } from '../../src/testing/graph.js';
+import { exploreModel } from '../../src/testing/graph.js';
 import { Cleanup, fakeListenSocket, firstValue, freePort, listenRaw, waitFor } from '../helpers.js';
-import { frame, RawLink } from '../p2p-helpers.js';
+import { expectFullCoverage, stillListener } from '../model.js';
+import { actorsUnderFakeTimers, frame, RawLink, startWatched } from '../p2p-helpers.js';
 
 /** A stand-in for the peer's registry link effect: records what it is asked to send. */
 function fakeRegistryLink() {
@@ -51,13 +51,7 @@ const up: PeerEvent = { type: 'REGISTRY.UP', local: '127.0.0.1:50000', peer: '12
 const list = (payload: string): PeerEvent => ({ type: 'REGISTRY.FRAMES', frames: [{ type: 'GREETING', payload: 'Register Validation' }, { type: 'PEERLIST', payload }] });
 
 describe('peer', () => {
-  let running: { stop(): void }[] = [];
-  beforeEach(() => vi.useFakeTimers());
-  afterEach(() => {
-    for (const actor of running) actor.stop();
-    running = [];
-    vi.useRealTimers();
-  });
+  const running = actorsUnderFakeTimers();
 
   function start(input: Partial<PeerInput> = {}) {
     const socket = fakeListenSocket();
@@ -66,13 +60,7 @@ describe('peer', () => {
       actors: { listener: listenerMachine.provide({ actors: { listenSocket: socket.logic } }), registryLink: registry.logic },
     });
     const actor = createActor(machine, { input: { name: 'alice', registry: { host: '127.0.0.1', port: 9000 }, ...input } });
-    const log: PeerEmitted[] = [];
-    const errors: unknown[] = [];
-    for (const type of ['registry-up', 'registry-down', 'reconnecting', 'registered', 'peers', 'error'] as const) actor.on(type, (e) => log.push(e));
-    actor.subscribe({ error: (error) => errors.push(error) });
-    actor.start();
-    running.push(actor);
-    actor.send({ type: 'USER.START' });
+    const { log, errors } = startWatched(actor, ['registry-up', 'registry-down', 'reconnecting', 'registered', 'peers', 'error'], running);
     return { actor, socket, registry, log, errors, state: () => peerState(actor.getSnapshot()), context: () => actor.getSnapshot().context };
   }
 
@@ -214,26 +202,14 @@ describe('peer', () => {
 
 describe('peer model', () => {
   it('reaches every state and every transition along paths generated from its definition', () => {
-    const listener = setup({}).createMachine({
-      id: 'listener',
-      context: { host: '0.0.0.0', boundPort: null, address: null, lastError: null },
-      initial: 'STOPPED',
-      states: { STOPPED: {} },
-    }) as unknown as typeof listenerMachine;
-    const model = peerMachine.provide({ actors: { listener, registryLink: fakeRegistryLink().logic } });
-    const relayed = {
-      type: 'xstate.snapshot.listener',
-      snapshot: { value: { ACTIVE: 'LISTENING' }, context: { host: '0.0.0.0', boundPort: 9001, address: '0.0.0.0:9001', lastError: null } },
-    } as unknown as PeerEvent;
+    const listener = stillListener<PeerEvent>('0.0.0.0', 9001);
+    const model = peerMachine.provide({ actors: { listener: listener.logic, registryLink: fakeRegistryLink().logic } });
     const coverage = exploreModel(model, {
-      events: [...peerSampleEvents, relayed],
+      events: [...peerSampleEvents, listener.listening],
       inputs: [{ name: 'alice', registry: { host: '127.0.0.1', port: 9000 } }],
       serializeContext: (c) => ({ listener: c.listener, peers: c.peers.length, registered: c.registrations > 0 }),
     });
-    console.log(formatCoverage(coverage));
-    expect(coverage.failures).toEqual([]);
-    expect(coverage.states.missed).toEqual([]);
-    expect(coverage.transitions.missed).toEqual([]);
+    expectFullCoverage(coverage);
   });
 });
 

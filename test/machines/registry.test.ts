@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createActor, fromCallback, setup } from 'xstate';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createActor, fromCallback } from 'xstate';
 import { ClientTable } from '../../src/machines/client-table.js';
 import { listenerMachine } from '../../src/machines/listener.js';
 import {
@@ -17,9 +17,10 @@ import {
   type RegistryLinkCommand,
   type RegistryLinksInput,
 } from '../../src/machines/registry.js';
-import { exploreModel, formatCoverage } from '../../src/testing/graph.js';
+import { exploreModel } from '../../src/testing/graph.js';
 import { fakeListenSocket, waitFor } from '../helpers.js';
-import { frame, RawLink } from '../p2p-helpers.js';
+import { expectFullCoverage, stillListener } from '../model.js';
+import { actorsUnderFakeTimers, frame, RawLink, startWatched } from '../p2p-helpers.js';
 
 const alice = { name: 'alice', host: '127.0.0.1', port: 9001 };
 const bob = { name: 'bob', host: '127.0.0.1', port: 9002 };
@@ -156,13 +157,7 @@ function fakeRegistryLinks() {
 }
 
 describe('registry', () => {
-  let running: { stop(): void }[] = [];
-  beforeEach(() => vi.useFakeTimers());
-  afterEach(() => {
-    for (const actor of running) actor.stop();
-    running = [];
-    vi.useRealTimers();
-  });
+  const running = actorsUnderFakeTimers();
 
   function start(input: Partial<RegistryInput> = {}) {
     const socket = fakeListenSocket();
@@ -171,13 +166,7 @@ describe('registry', () => {
       actors: { listener: listenerMachine.provide({ actors: { listenSocket: socket.logic } }), registryLinks: links.logic },
     });
     const actor = createActor(machine, { input: { port: 9000, localAddresses: ['127.0.0.1'], ...input } });
-    const log: RegistryEmitted[] = [];
-    const errors: unknown[] = [];
-    for (const type of ['joined', 'left', 'refused', 'list'] as const) actor.on(type, (e) => log.push(e));
-    actor.subscribe({ error: (error) => errors.push(error) });
-    actor.start();
-    running.push(actor);
-    actor.send({ type: 'USER.START' });
+    const { log, errors } = startWatched(actor, ['joined', 'left', 'refused', 'list'], running);
     socket.emit({ type: 'LISTEN.LISTENING', host: '127.0.0.1', port: 9000, address: '127.0.0.1:9000' });
     expect(registryState(actor.getSnapshot())).toBe('LISTENING');
     const open = (id: string, peer = `127.0.0.1:4${id.slice(1).padStart(4, '0')}`) => links.emit({ type: 'PEER.OPENED', id, peer });
@@ -404,29 +393,16 @@ describe('registry', () => {
 
 describe('registry model', () => {
   it('reaches every state and every transition along paths generated from its definition', () => {
-    // A listener that never changes: the model drives the LISTENER.* events itself.
-    const listener = setup({}).createMachine({
-      id: 'listener',
-      context: { host: '127.0.0.1', boundPort: null, address: null, lastError: null },
-      initial: 'STOPPED',
-      states: { STOPPED: {} },
-    }) as unknown as typeof listenerMachine;
-    const model = registryMachine.provide({ actors: { listener, registryLinks: fakeRegistryLinks().logic } });
-    const relayed = {
-      type: 'xstate.snapshot.listener',
-      snapshot: { value: { ACTIVE: 'LISTENING' }, context: { host: '127.0.0.1', boundPort: 9000, address: '127.0.0.1:9000', lastError: null } },
-    } as unknown as RegistryEvent;
+    const listener = stillListener<RegistryEvent>('127.0.0.1', 9000);
+    const model = registryMachine.provide({ actors: { listener: listener.logic, registryLinks: fakeRegistryLinks().logic } });
     const coverage = exploreModel(model, {
-      events: [...registrySampleEvents, relayed],
+      events: [...registrySampleEvents, listener.listening],
       inputs: [{ port: 9000, localAddresses: ['127.0.0.1'], persistentBook: true }],
       // What the guards read, bounded (versions grow without end; the samples use two link ids).
       serializeContext: (c) => ({ links: c.linkCount, peers: c.peerCount, due: c.version !== c.announcedVersion || c.owed > 0 }),
       limit: 5_000,
     });
-    console.log(formatCoverage(coverage));
-    expect(coverage.failures).toEqual([]);
-    expect(coverage.states.missed).toEqual([]);
-    expect(coverage.transitions.missed).toEqual([]);
+    expectFullCoverage(coverage);
   });
 });
 

@@ -1,98 +1,24 @@
 /** The real CLI, `node bin/synack.js send-file | recv-file`, as child processes. */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { parseSize } from '../../../src/app/cli/commands/recv-file.js';
 import { formatBytes, formatEta, progressLine } from '../../../src/app/cli/commands/send-file.js';
-import { patternBytes, qtLikeReceiver, qtLikeSend, sha256, tempDir, unwritableDir } from '../../file-peers.js';
-import { Cleanup } from '../../helpers.js';
+import { patternBytes, qtLikeReceiver, qtLikeSend, sha256, unwritableDir } from '../../file-peers.js';
+import { tempFolder } from '../../temp.js';
+import { perTestCleanup } from './run-cli.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const BIN = path.join(ROOT, 'bin/synack.js');
-
-interface JsonEvent {
-  event: string;
-  ts: number;
-  [field: string]: unknown;
-}
-
-/** A running synack process: its NDJSON events, its output, and bounded waits on both. */
-class Synack {
-  readonly child: ChildProcess;
-  readonly events: JsonEvent[] = [];
-  stdout = '';
-  stderr = '';
-  #exit: Promise<{ code: number | null; stdout: string; stderr: string }>;
-  #wakers = new Set<() => void>();
-
-  constructor(readonly args: string[]) {
-    this.child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let partial = '';
-    this.child.stdout!.setEncoding('utf8').on('data', (text: string) => {
-      this.stdout += text;
-      const lines = (partial + text).split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) if (line.startsWith('{')) this.events.push(JSON.parse(line) as JsonEvent);
-      this.#wake();
-    });
-    this.child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-      this.stderr += text;
-      this.#wake();
-    });
-    this.#exit = new Promise((resolve) => this.child.on('close', (code) => resolve({ code, stdout: this.stdout, stderr: this.stderr })));
-    void this.#exit.then(() => this.#wake());
-  }
-
-  #wake(): void {
-    for (const wake of this.#wakers) wake();
-  }
-
-  /** The first event (from the start) matching `test`, within `timeoutMs`. */
-  event(test: (e: JsonEvent) => boolean, timeoutMs = 20_000): Promise<JsonEvent> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = this.events.find(test);
-        if (found) finish(() => resolve(found));
-      };
-      const timer = setTimeout(() => finish(() => reject(new Error(`no such event within ${timeoutMs} ms from synack ${this.args.join(' ')}\n${this.stdout}\n${this.stderr}`))), timeoutMs);
-      const finish = (then: () => void) => {
-        clearTimeout(timer);
-        this.#wakers.delete(check);
-        then();
-      };
-      this.#wakers.add(check);
-      check();
-    });
-  }
-
-  exited(timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return Promise.race([
-      this.#exit,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`synack ${this.args.join(' ')} still running after ${timeoutMs} ms\n${this.stdout}\n${this.stderr}`)), timeoutMs).unref()),
-    ]);
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGKILL');
-    await this.#exit;
-  }
-}
+const scope = perTestCleanup();
 
 /** Per-test helpers (the tests run concurrently: each cleans up after itself). */
-function harness(onTestFinished: (fn: () => Promise<void>) => void) {
-  const cleanup = new Cleanup();
-  onTestFinished(() => cleanup.run());
-  const run = (args: string[]) => cleanup.add(new Synack(args), (p) => p.stop());
-  const folder = () => {
-    const tmp = tempDir();
-    cleanup.add(tmp, (t) => t.cleanup());
-    return tmp.dir;
-  };
+function harness(ctx: TestContext) {
+  const cleanup = scope(ctx);
+  // Every stdout line that looks like JSON must be JSON.
+  const run = (args: string[]) => cleanup.add(scope.cli(ctx, args, { waitMs: 30_000 }), (p) => expect(p.notJson).toEqual([]));
+  const folder = () => tempFolder(cleanup);
   const recvFile = async (args: string[]) => {
     const recv = run(['recv-file', '--port', '0', '--json', ...args]);
-    const listening = await recv.event((e) => e.event === 'listening');
+    const listening = await recv.waitForSeen('listening');
     return { recv, port: String(listening.port) };
   };
   return { cleanup, run, folder, recvFile };
@@ -100,8 +26,8 @@ function harness(onTestFinished: (fn: () => Promise<void>) => void) {
 
 // Child processes start slowly on a busy machine: each test may take up to 45 s (every wait inside is bounded).
 describe.concurrent('synack send-file / recv-file (CLI)', { timeout: 45_000 }, () => {
-  it('delivers a folder and a file, one connection each, with NDJSON events on both ends, and stops on SIGINT', async ({ onTestFinished }) => {
-    const { run, folder, recvFile } = harness(onTestFinished);
+  it('delivers a folder and a file, one connection each, with NDJSON events on both ends, and stops on SIGINT', async (ctx) => {
+    const { run, folder, recvFile } = harness(ctx);
     const dir = folder();
     mkdirSync(path.join(dir, 'site', 'css'), { recursive: true });
     writeFileSync(path.join(dir, 'site', 'index.html'), '<h1>hi</h1>');
@@ -121,28 +47,25 @@ describe.concurrent('synack send-file / recv-file (CLI)', { timeout: 45_000 }, (
     for (const e of send.events) expect(typeof e.ts).toBe('number');
     expect(send.events.filter((e) => e.event === 'progress').at(-1)).toMatchObject({ index: 3, count: 3, overallBytes: 300_018, overallTotal: 300_018 });
     expect(send.events.at(-1)).toMatchObject({ event: 'summary', files: 3, failed: 0 });
-    await recv.event((e) => e.event === 'file' && e.name === 'readme.txt');
+    await recv.waitForSeen((e) => e.event === 'file' && e.name === 'readme.txt');
     expect(recv.events.filter((e) => e.event === 'file').map((e) => e.sha256)).toEqual(files.map((e) => e.sha256));
     expect(sha256(path.join(out, 'site/css/main.css'))).toBe(sha256(patternBytes(300_000)));
-    recv.child.kill('SIGINT');
+    recv.signal('SIGINT');
     expect((await recv.exited()).code).toBe(0);
   });
 
-  it('talks to Qt-like peers both ways; recv-file --once stops after the first transfer', async ({ onTestFinished }) => {
-    const { cleanup, run, folder, recvFile } = harness(onTestFinished);
+  it('talks to Qt-like peers both ways; recv-file --once stops after the first transfer', async (ctx) => {
+    const { cleanup, run, folder, recvFile } = harness(ctx);
     const dir = folder();
     const file = path.join(dir, 'clip.bin');
     writeFileSync(file, patternBytes(1_500_000));
-    const inbox = path.join(dir, 'inbox');
-    mkdirSync(inbox);
-    const qt = await qtLikeReceiver(inbox);
-    cleanup.add(qt, (q) => q.close());
+    const qt = await qtLikeReceiver(cleanup, dir);
     const sent = await run(['send-file', '--port', String(qt.port), file]).exited();
     expect(sent.code).toBe(0);
     expect(sent.stdout).toMatch(
       new RegExp(`sent clip\\.bin \\(1\\.4 MiB\\) to 127\\.0\\.0\\.1:${qt.port}  sha256 ${sha256(file)}  \\(unconfirmed: the receiver is a seed 002 \\(Qt\\) receiver\\)`),
     );
-    expect(sha256(path.join(inbox, 'clip.bin'))).toBe(sha256(file));
+    expect(sha256(path.join(qt.inbox, 'clip.bin'))).toBe(sha256(file));
 
     const out = path.join(dir, 'out');
     const { recv, port } = await recvFile(['--out', out, '--once']);
@@ -154,8 +77,8 @@ describe.concurrent('synack send-file / recv-file (CLI)', { timeout: 45_000 }, (
     expect(readdirSync(out)).toEqual(['clip.bin']);
   });
 
-  it('exits 1 on both ends when the receiver refuses a file over --max-bytes, saying why', async ({ onTestFinished }) => {
-    const { run, folder, recvFile } = harness(onTestFinished);
+  it('exits 1 on both ends when the receiver refuses a file over --max-bytes, saying why', async (ctx) => {
+    const { run, folder, recvFile } = harness(ctx);
     const dir = folder();
     writeFileSync(path.join(dir, 'big.bin'), patternBytes(100_000));
     const out = path.join(dir, 'out');
@@ -170,8 +93,8 @@ describe.concurrent('synack send-file / recv-file (CLI)', { timeout: 45_000 }, (
     expect(readdirSync(out)).toEqual([]);
   });
 
-  it('exits 1 with a clear message for a missing file and for an unwritable --out', async ({ onTestFinished }) => {
-    const { cleanup, run, folder } = harness(onTestFinished);
+  it('exits 1 with a clear message for a missing file and for an unwritable --out', async (ctx) => {
+    const { cleanup, run, folder } = harness(ctx);
     const dir = folder();
     const locked = unwritableDir(dir);
     cleanup.add(locked, (l) => l.cleanup());
@@ -184,8 +107,8 @@ describe.concurrent('synack send-file / recv-file (CLI)', { timeout: 45_000 }, (
     expect(u.stderr).toMatch(/^synack: cannot write to the output folder .*locked/m);
   });
 
-  it('exits 2 with a one-line reason for bad usage', async ({ onTestFinished }) => {
-    const { run } = harness(onTestFinished);
+  it('exits 2 with a one-line reason for bad usage', async (ctx) => {
+    const { run } = harness(ctx);
     const cases: [string[], RegExp][] = [
       [['send-file', '--port', '9'], /^synack: send-file: name at least one FILE or DIR to send$/],
       [['recv-file', '--port', '0', '--max-bytes', '1M'], /^synack: --out is required/],

@@ -1,169 +1,56 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { peerCommand, PEER_HELP } from '../../../src/app/cli/commands/peer.js';
 import { registryCommand, REGISTRY_HELP } from '../../../src/app/cli/commands/registry.js';
 import { listenRaw } from '../../helpers.js';
 import { frame, RawLink } from '../../p2p-helpers.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = path.join(root, 'bin/synack.js');
-
-type Json = Record<string, unknown> & { event: string };
-
-/** A CLI process with its output collected; every wait is bounded. */
-class Cli {
-  readonly lines: Json[] = [];
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<number | null>;
-  readonly #waiters = new Set<() => void>();
-
-  constructor(readonly child: ChildProcessWithoutNullStreams) {
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    let partial = '';
-    child.stdout.on('data', (text: string) => {
-      this.stdout += text;
-      partial += text;
-      const lines = partial.split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) {
-        try {
-          this.lines.push(JSON.parse(line) as Json);
-        } catch {
-          // human output
-        }
-      }
-      this.#wake();
-    });
-    child.stderr.on('data', (text: string) => {
-      this.stderr += text;
-      this.#wake();
-    });
-    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-    void this.exited.then(() => this.#wake());
-  }
-
-  #wake(): void {
-    for (const wake of [...this.#waiters]) wake();
-  }
-
-  /** Resolves with the first JSON line (so far or to come) that matches, within `timeoutMs`. */
-  line(match: (line: Json) => boolean, timeoutMs = 5_000, what = 'line'): Promise<Json> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = this.lines.find(match);
-        if (found) {
-          done();
-          resolve(found);
-        }
-      };
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`no ${what} within ${timeoutMs} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`));
-      }, timeoutMs);
-      this.#waiters.add(check);
-      check();
-    });
-  }
-
-  /** Resolves once stderr contains `text`, within `timeoutMs`. */
-  said(text: string, timeoutMs = 5_000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!this.stderr.includes(text)) return;
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`stderr never said ${JSON.stringify(text)} within ${timeoutMs} ms: ${this.stderr}`));
-      }, timeoutMs);
-      this.#waiters.add(check);
-      check();
-    });
-  }
-
-  /** The exit code, within `timeoutMs`. */
-  async code(timeoutMs = 10_000): Promise<number | null> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`)), timeoutMs);
-    });
-    try {
-      return await Promise.race([this.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
+import { killClis, runCli, type JsonEvent } from './run-cli.js';
 
 describe('synack registry and synack peer', () => {
-  const running: Cli[] = [];
-  afterEach(async () => {
-    for (const cli of running.splice(0)) {
-      if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
-      await cli.exited;
-    }
-  });
-
-  /** A CLI process that afterEach kills if it is still running. */
-  function run(...args: string[]): Cli {
-    const cli = new Cli(spawn(process.execPath, [CLI, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' } }));
-    running.push(cli);
-    return cli;
-  }
+  afterEach(killClis);
 
   async function registry(...extra: string[]) {
-    const cli = run('registry', '--port', '0', '--json', ...extra);
-    const listening = await cli.line((l) => l.event === 'listening', 10_000, 'listening');
+    const cli = runCli(['registry', '--port', '0', '--json', ...extra]);
+    const listening = await cli.waitForSeen('listening');
     return { cli, port: listening.port as number };
   }
 
   it('runs a registry that two peers join, list each other on, and chat through directly, with --json', async () => {
     const { cli: reg, port } = await registry();
-    const alice = run('peer', '--registry', `127.0.0.1:${port}`, '--name', 'alice', '--host', '127.0.0.1', '--json');
-    const bob = run('peer', '--registry', `127.0.0.1:${port}`, '--name', 'bob', '--host', '127.0.0.1', '--json');
-    const seesBob = (l: Json) => l.event === 'peers' && JSON.stringify(l.peers).includes('"bob"');
-    await Promise.all([alice.line(seesBob, 10_000, 'bob in the list'), bob.line((l) => l.event === 'peers' && JSON.stringify(l.peers).includes('"alice"'), 10_000)]);
-    const registered = await alice.line((l) => l.event === 'registered');
+    const alice = runCli(['peer', '--registry', `127.0.0.1:${port}`, '--name', 'alice', '--host', '127.0.0.1', '--json']);
+    const bob = runCli(['peer', '--registry', `127.0.0.1:${port}`, '--name', 'bob', '--host', '127.0.0.1', '--json']);
+    const seesBob = (l: JsonEvent) => l.event === 'peers' && JSON.stringify(l.peers).includes('"bob"');
+    await Promise.all([alice.waitForSeen(seesBob), bob.waitForSeen((l) => l.event === 'peers' && JSON.stringify(l.peers).includes('"alice"'))]);
+    const registered = await alice.waitForSeen((l) => l.event === 'registered');
     expect(registered).toMatchObject({ name: 'alice', host: '127.0.0.1', registry: `127.0.0.1:${port}` });
     expect(typeof registered.ts).toBe('number');
 
-    alice.child.stdin.write('\n/msg bob hello bob, it is alice\n/all to everyone\n/peers\n');
-    expect(await bob.line((l) => l.event === 'chat' && l.text === 'hello bob, it is alice')).toMatchObject({ from: 'alice' });
-    await bob.line((l) => l.event === 'chat' && l.text === 'to everyone');
-    await alice.line((l) => l.event === 'chat-sent' && l.to === 'bob' && l.text === 'to everyone');
-    alice.child.stdin.end();
-    expect(await alice.code()).toBe(0);
+    alice.write('\n/msg bob hello bob, it is alice\n/all to everyone\n/peers\n');
+    expect(await bob.waitForSeen((l) => l.event === 'chat' && l.text === 'hello bob, it is alice')).toMatchObject({ from: 'alice' });
+    await bob.waitForSeen((l) => l.event === 'chat' && l.text === 'to everyone');
+    await alice.waitForSeen((l) => l.event === 'chat-sent' && l.to === 'bob' && l.text === 'to everyone');
+    alice.closeStdin();
+    expect((await alice.exited()).code).toBe(0);
 
-    await reg.line((l) => l.event === 'left' && l.name === 'alice');
-    bob.child.kill('SIGTERM');
-    expect(await bob.code()).toBe(0);
-    reg.child.kill('SIGTERM');
-    expect(await reg.code()).toBe(0);
-    expect(reg.lines.filter((l) => l.event === 'joined').map((l) => l.name).sort()).toEqual(['alice', 'bob']);
+    await reg.waitForSeen((l) => l.event === 'left' && l.name === 'alice');
+    bob.signal('SIGTERM');
+    expect((await bob.exited()).code).toBe(0);
+    reg.signal('SIGTERM');
+    expect((await reg.exited()).code).toBe(0);
+    expect(reg.seen('joined').map((l) => l.name).sort()).toEqual(['alice', 'bob']);
     expect(alice.stderr).toBe('');
   });
 
   it('tells a peer how to type what it could not understand, and skips empty lines', async () => {
     const { port } = await registry();
-    const alice = run('peer', '--registry', `127.0.0.1:${port}`, '--name', 'alice', '--host', '127.0.0.1');
-    alice.child.stdin.write('\n   \nhello\n/msg bob\n/msg nobody hi\n/dance\n');
-    await alice.said('synack: type /msg NAME text, /all text or /peers');
-    await alice.said('synack: usage: /msg NAME text (the text must not be empty)');
-    await alice.said('synack: no peer named "nobody"');
-    await alice.said('synack: unknown command /dance');
+    const alice = runCli(['peer', '--registry', `127.0.0.1:${port}`, '--name', 'alice', '--host', '127.0.0.1']);
+    alice.write('\n   \nhello\n/msg bob\n/msg nobody hi\n/dance\n');
+    await alice.waitForStderr('synack: type /msg NAME text, /all text or /peers');
+    await alice.waitForStderr('synack: usage: /msg NAME text (the text must not be empty)');
+    await alice.waitForStderr('synack: no peer named "nobody"');
+    await alice.waitForStderr('synack: unknown command /dance');
     expect(alice.stderr.trim().split('\n')).toHaveLength(4);
-    alice.child.kill('SIGINT');
-    expect(await alice.code()).toBe(0);
+    alice.signal('SIGINT');
+    expect((await alice.exited()).code).toBe(0);
   });
 
   it('logs every link it refuses with the reason, and drops a peer after --ttl without a REGISTER', async () => {
@@ -171,16 +58,16 @@ describe('synack registry and synack peer', () => {
     const link = await RawLink.connect(port);
     link.socket.write(frame('REGISTER', 'mallory@127.0.0.1:9009'));
     await link.waitClosed();
-    expect(await reg.line((l) => l.event === 'refused')).toMatchObject({ code: 'E_PROTOCOL', message: 'first frame must be GREETING, got REGISTER' });
+    expect(await reg.waitForSeen((l) => l.event === 'refused')).toMatchObject({ code: 'E_PROTOCOL', message: 'first frame must be GREETING, got REGISTER' });
     const liar = await RawLink.connect(port);
     liar.socket.write(frame('GREETING', 'mallory:192.0.2.7:9009'));
     await liar.waitClosed();
-    await reg.line((l) => l.event === 'refused' && String(l.message).includes('192.0.2.7'));
+    await reg.waitForSeen((l) => l.event === 'refused' && String(l.message).includes('192.0.2.7'));
 
     const silent = await RawLink.connect(port);
     silent.socket.write(Buffer.concat([frame('GREETING', 'quiet:127.0.0.1:9009'), frame('REGISTER', 'quiet@127.0.0.1:9009')]));
-    await reg.line((l) => l.event === 'joined' && l.name === 'quiet');
-    expect(await reg.line((l) => l.event === 'left', 5_000)).toMatchObject({ name: 'quiet', reason: 'expired: no REGISTER for 300 ms' });
+    await reg.waitForSeen((l) => l.event === 'joined' && l.name === 'quiet');
+    expect(await reg.waitForSeen((l) => l.event === 'left', 5_000)).toMatchObject({ name: 'quiet', reason: 'expired: no REGISTER for 300 ms' });
     await silent.waitClosed();
   });
 
@@ -193,8 +80,8 @@ describe('synack registry and synack peer', () => {
 
   for (const c of usage) {
     it(`exits 2 with a one-line reason for ${c.what}`, async () => {
-      const cli = run(...c.args);
-      expect(await cli.code()).toBe(2);
+      const cli = runCli(c.args);
+      expect((await cli.exited()).code).toBe(2);
       expect(cli.stderr.split('\n')[0]).toMatch(c.says);
       expect(cli.stdout).toBe('');
     });
@@ -221,18 +108,18 @@ describe('synack registry and synack peer', () => {
   it('exits 1 when the registry port is taken', async () => {
     const blocker = await listenRaw();
     try {
-      const cli = run('registry', '--port', String(blocker.port), '--json');
-      expect(await cli.code()).toBe(1);
+      const cli = runCli(['registry', '--port', String(blocker.port), '--json']);
+      expect((await cli.exited()).code).toBe(1);
       expect(cli.stderr).toMatch(/^synack: cannot listen on 127\.0\.0\.1:\d+: listen EADDRINUSE/);
-      expect(cli.lines.find((l) => l.event === 'error')).toMatchObject({ code: 'E_ADDR_IN_USE' });
+      expect(cli.seen('error')[0]).toMatchObject({ code: 'E_ADDR_IN_USE' });
     } finally {
       await new Promise<void>((resolve) => blocker.server.close(() => resolve()));
     }
   });
 
   it('prints its options with --help', async () => {
-    const cli = run('peer', '--help');
-    expect(await cli.code()).toBe(0);
+    const cli = runCli(['peer', '--help']);
+    expect((await cli.exited()).code).toBe(0);
     expect(cli.stdout).toBe(`${PEER_HELP}\n`);
     expect(REGISTRY_HELP).toMatch(/^synack registry --port P \[options\]\n/);
   });

@@ -1,7 +1,8 @@
 /**
  * Runs the real CLI (`node bin/synack.js …`) as a child process with piped stdio, for tests.
  * Stdout lines are kept; `--json` lines are parsed into a queue that {@link Cli.waitForEvent}
- * consumes in order. Every wait is bounded. Call {@link killClis} in afterEach.
+ * consumes in order ({@link Cli.waitForSeen} looks from the start instead). Every wait is bounded.
+ * Call {@link killClis} in afterEach, or start processes through {@link perTestCleanup}.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -41,6 +42,8 @@ export interface CliOptions {
    * its own place (as `ip netns exec` does), so that killing the child kills the CLI.
    */
   via?: string[];
+  /** The bound of a wait that names none, in ms (default 10 s). */
+  waitMs?: number;
 }
 
 /** A running `synack` process. */
@@ -51,16 +54,20 @@ export class Cli {
   readonly events: JsonEvent[] = [];
   /** Every complete stdout line so far. */
   readonly lines: string[] = [];
+  /** The complete stdout lines that start with `{` but are not JSON. */
+  readonly notJson: string[] = [];
   stdout = '';
   stderr = '';
   #eventCursor = 0;
   #lineCursor = 0;
   #partial = '';
   #exit: CliExit | undefined;
+  readonly #waitMs: number;
   readonly #waiters = new Set<Waiter>();
 
   constructor(args: string[], options: CliOptions = {}) {
     this.args = args;
+    this.#waitMs = options.waitMs ?? 10_000;
     const [command, ...prefix] = [...(options.via ?? []), process.execPath];
     this.child = spawn(command!, [...prefix, BIN, ...args], {
       cwd: ROOT,
@@ -80,7 +87,7 @@ export class Cli {
           try {
             this.events.push(JSON.parse(line) as JsonEvent);
           } catch {
-            // not JSON after all: kept as a line only
+            this.notJson.push(line);
           }
         }
       }
@@ -148,8 +155,8 @@ export class Cli {
    * The next `--json` event (after the ones already returned) that matches: an event name or a
    * predicate. Events before the match are passed over; later waits start after it.
    */
-  waitForEvent(match: Matcher<JsonEvent>, timeoutMs = 10_000): Promise<JsonEvent> {
-    const test = typeof match === 'string' ? (e: JsonEvent) => e.event === match : match;
+  waitForEvent(match: Matcher<JsonEvent>, timeoutMs = this.#waitMs): Promise<JsonEvent> {
+    const test = eventTest(match);
     return this.#wait(
       () => {
         for (let i = this.#eventCursor; i < this.events.length; i++) {
@@ -165,8 +172,14 @@ export class Cli {
     );
   }
 
+  /** The first event so far or to come that matches, looking from the start; does not move the queue. */
+  waitForSeen(match: Matcher<JsonEvent>, timeoutMs = this.#waitMs): Promise<JsonEvent> {
+    const test = eventTest(match);
+    return this.#wait(() => this.events.find(test), timeoutMs, `waitForSeen(${typeof match === 'string' ? match : 'predicate'})`);
+  }
+
   /** The next stdout line (after the ones already returned) that matches a regexp or predicate. */
-  waitForLine(match: RegExp | ((line: string) => boolean), timeoutMs = 10_000): Promise<string> {
+  waitForLine(match: RegExp | ((line: string) => boolean), timeoutMs = this.#waitMs): Promise<string> {
     const test = match instanceof RegExp ? (l: string) => match.test(l) : match;
     return this.#wait(
       () => {
@@ -184,7 +197,7 @@ export class Cli {
   }
 
   /** Resolves once stderr contains `text` (or matches a regexp). */
-  waitForStderr(match: string | RegExp, timeoutMs = 10_000): Promise<string> {
+  waitForStderr(match: string | RegExp, timeoutMs = this.#waitMs): Promise<string> {
     const test = typeof match === 'string' ? (s: string) => s.includes(match) : (s: string) => match.test(s);
     return this.#wait(() => (test(this.stderr) ? this.stderr : undefined), timeoutMs, `waitForStderr(${String(match)})`);
   }
@@ -214,7 +227,7 @@ export class Cli {
   }
 
   /** Resolves when the process has exited, with its code and all of its output. */
-  exited(timeoutMs = 10_000): Promise<CliExit> {
+  exited(timeoutMs = this.#waitMs): Promise<CliExit> {
     return this.#wait(() => this.#exit, timeoutMs, 'exited');
   }
 
@@ -224,6 +237,10 @@ export class Cli {
     this.child.kill('SIGKILL');
     await this.exited(5_000);
   }
+}
+
+function eventTest(match: Matcher<JsonEvent>): (event: JsonEvent) => boolean {
+  return typeof match === 'string' ? (e) => e.event === match : match;
 }
 
 /** Starts `synack …args` as a child process. */
@@ -241,7 +258,7 @@ export async function killClis(): Promise<void> {
  * {@link Cleanup}, run in afterEach for that test only; `scope.cli(ctx, args)` starts a CLI that
  * is killed there. Any process still alive at the end of the file is killed in afterAll.
  */
-export function perTestCleanup(): ((ctx: TestContext) => Cleanup) & { cli: (ctx: TestContext, args: string[]) => Cli } {
+export function perTestCleanup(): ((ctx: TestContext) => Cleanup) & { cli: (ctx: TestContext, args: string[], options?: CliOptions) => Cli } {
   const scopes = new WeakMap<object, Cleanup>();
   const mine = new Set<Cli>();
   afterEach(async (ctx) => {
@@ -255,8 +272,8 @@ export function perTestCleanup(): ((ctx: TestContext) => Cleanup) & { cli: (ctx:
     if (!cleanup) scopes.set(ctx.task, (cleanup = new Cleanup()));
     return cleanup;
   };
-  const cli = (ctx: TestContext, args: string[]): Cli => {
-    const started = runCli(args);
+  const cli = (ctx: TestContext, args: string[], options?: CliOptions): Cli => {
+    const started = runCli(args, options);
     mine.add(started);
     return scope(ctx).add(started, async (c) => {
       await c.kill();

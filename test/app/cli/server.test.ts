@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { connectRaw, listenRaw, readAll, readBytes, type Cleanup } from '../../helpers.js';
 import { perTestCleanup, stderrLines, type Cli, type JsonEvent } from './run-cli.js';
@@ -285,19 +286,16 @@ describe.concurrent('synack server (CLI)', () => {
 
     const onPath = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 
-    function toolPeer(cleanup: Cleanup, command: string, args: string[]): Peer {
-      const child: ChildProcess = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-      cleanup.add(child, (c) => c.exitCode === null && c.signalCode === null && c.kill('SIGKILL'));
-      child.stdin!.on('error', () => {});
+    /** A peer that writes to `input`, reads from `output`, and settles `ended` with its exit code. */
+    function streamPeer(what: string, input: Writable, output: Readable, ended: Promise<number | null>): Peer {
       const received: Buffer[] = [];
       const waiters = new Set<() => void>();
-      child.stdout!.on('data', (chunk: Buffer) => {
+      output.on('data', (chunk: Buffer) => {
         received.push(chunk);
         for (const w of [...waiters]) w();
       });
-      const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       return {
-        send: (bytes) => child.stdin!.write(bytes),
+        send: (bytes) => input.write(bytes),
         read: (length, timeoutMs = 5_000) =>
           new Promise((resolve, reject) => {
             const check = () => {
@@ -309,46 +307,28 @@ describe.concurrent('synack server (CLI)', () => {
             };
             const timer = setTimeout(() => {
               waiters.delete(check);
-              reject(new Error(`${command}: ${Buffer.concat(received).length} of ${length} bytes within ${timeoutMs} ms`));
+              reject(new Error(`${what}: ${Buffer.concat(received).length} of ${length} bytes within ${timeoutMs} ms`));
             }, timeoutMs);
             waiters.add(check);
             check();
           }),
-        finish: () => child.stdin!.end(),
+        finish: () => input.end(),
         exited: (timeoutMs = 5_000) =>
-          Promise.race([exit, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${command} did not exit within ${timeoutMs} ms`)), timeoutMs).unref())]),
+          Promise.race([ended, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not end within ${timeoutMs} ms`)), timeoutMs).unref())]),
       };
+    }
+
+    function toolPeer(cleanup: Cleanup, command: string, args: string[]): Peer {
+      const child: ChildProcess = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      cleanup.add(child, (c) => c.exitCode === null && c.signalCode === null && c.kill('SIGKILL'));
+      child.stdin!.on('error', () => {});
+      return streamPeer(command, child.stdin!, child.stdout!, new Promise((resolve) => child.once('exit', (code) => resolve(code))));
     }
 
     function nodePeer(cleanup: Cleanup, port: number): Peer {
       const socket = cleanup.socket(net.connect({ host: '127.0.0.1', port }));
       socket.on('error', () => {});
-      const received: Buffer[] = [];
-      const waiters = new Set<() => void>();
-      socket.on('data', (chunk: Buffer) => {
-        received.push(chunk);
-        for (const w of [...waiters]) w();
-      });
-      const closed = new Promise<number | null>((resolve) => socket.once('close', (hadError) => resolve(hadError ? 1 : 0)));
-      return {
-        send: (bytes) => socket.write(bytes),
-        read: (length, timeoutMs = 5_000) =>
-          new Promise((resolve, reject) => {
-            const check = () => {
-              const all = Buffer.concat(received);
-              if (all.length < length) return;
-              waiters.delete(check);
-              clearTimeout(timer);
-              resolve(all);
-            };
-            const timer = setTimeout(() => reject(new Error(`node peer: too few bytes within ${timeoutMs} ms`)), timeoutMs);
-            waiters.add(check);
-            check();
-          }),
-        finish: () => socket.end(),
-        exited: (timeoutMs = 5_000) =>
-          Promise.race([closed, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('node peer did not close')), timeoutMs).unref())]),
-      };
+      return streamPeer('node peer', socket, socket, new Promise((resolve) => socket.once('close', (hadError) => resolve(hadError ? 1 : 0))));
     }
 
     // The Node peer is always there; nc and socat join when this machine has them.

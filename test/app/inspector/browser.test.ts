@@ -1,40 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../../src/app/client.js';
 import { startInspector } from '../../../src/app/inspector/server.js';
 import { createServer } from '../../../src/app/server.js';
 import { Supervisor } from '../../../src/app/supervisor.js';
+import { launchChromium, pageProblems, screenshot } from '../../browser.js';
 import { Cleanup, freePort } from '../../helpers.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const SCREENSHOT = path.resolve('test-artifacts/inspector.png');
-
-/** Headless Debian Chromium with a fresh profile; fails (never skips) when it is not installed. */
-async function launch(cleanup: Cleanup): Promise<BrowserContext> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `The inspector's browser test needs Debian's chromium at ${CHROMIUM}: install it with ` +
-        '`apt-get update && apt-get install -y chromium` (as root), or run `npm test`, which installs it when it can.',
-    );
-  }
-  const profile = cleanup.add(mkdtempSync(path.join(os.tmpdir(), 'synack-chromium-')), (dir) => rmSync(dir, { recursive: true, force: true }));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 20_000 });
-  cleanup.add(context, (c) => c.close());
-  return context;
-}
 
 /** The card of the live actor with this id, once it shows `state`. */
 function card(page: Page, id: string, state: string) {
@@ -62,11 +33,9 @@ describe('inspector in a real browser', () => {
     const connected = client.connect();
     connected.catch(() => {});
 
-    const context = await launch(cleanup);
+    const context = await launchChromium(cleanup, "The inspector's browser test");
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
+    const problems = pageProblems(page);
     await page.goto(inspector.url, { timeout: 10_000 });
 
     await card(page, 'client-1', 'RETRY_WAIT');
@@ -87,9 +56,7 @@ describe('inspector in a real browser', () => {
     expect(await page.textContent('section.card[data-actor-id="client-1"] .events')).toContain('SOCKET.CONNECTED');
 
     await page.setViewportSize({ width: 1360, height: 900 });
-    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true, timeout: 10_000 });
-    expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
+    await screenshot(page, 'inspector.png');
 
     await client.close();
     await page.waitForSelector('section.card.stopped[data-actor-id="client-1"][data-status="stopped"]', { timeout: 5_000 });

@@ -6,27 +6,7 @@ import { startInspector, type Inspector } from '../../../src/app/inspector/serve
 import { createServer } from '../../../src/app/server.js';
 import { Supervisor } from '../../../src/app/supervisor.js';
 import { Cleanup } from '../../helpers.js';
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** A GET with any headers (fetch will not send a forged Host), bounded in time. */
-function get(port: number, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method, headers, timeout: 2_000, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer within 2000 ms`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
+import { request } from '../ui/ui-client.js';
 
 /** Opens the live channel and resolves with its first event (name and parsed data), then closes it. */
 function firstEvent(port: number, path: string): Promise<{ name: string; data: unknown; res: http.IncomingMessage }> {
@@ -70,15 +50,15 @@ describe('inspector server', () => {
 
   it('serves the page, its script and its stylesheet with the token, and no third-party URL', async () => {
     const { port, token } = await serve();
-    const page = await get(port, `/?token=${token}`);
+    const page = await request(port, `/?token=${token}`);
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.headers['content-security-policy']).toContain("default-src 'none'");
     expect(page.headers['cache-control']).toBe('no-store');
     expect(page.headers['referrer-policy']).toBe('no-referrer');
     expect(page.body).toContain(`/app.js?token=${token}`);
-    const script = await get(port, `/app.js?token=${token}`);
-    const style = await get(port, `/app.css?token=${token}`);
+    const script = await request(port, `/app.js?token=${token}`);
+    const style = await request(port, `/app.css?token=${token}`);
     expect(script.status).toBe(200);
     expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(style.status).toBe(200);
@@ -88,7 +68,7 @@ describe('inspector server', () => {
   it('refuses a request without the token, or with a wrong one, with 403', async () => {
     const { port, token } = await serve();
     for (const path of ['/', '/app.js', '/events', `/?token=${token.slice(1)}`, `/?token=${token}x`, '/?token=']) {
-      const reply = await get(port, path);
+      const reply = await request(port, path);
       expect(reply.status, path).toBe(403);
       expect(reply.body).not.toContain(token);
     }
@@ -96,22 +76,22 @@ describe('inspector server', () => {
 
   it('refuses a foreign Host header (DNS rebinding) with 403', async () => {
     const { port, token } = await serve();
-    expect((await get(port, `/?token=${token}`, { Host: `evil.example:${port}` })).status).toBe(403);
-    expect((await get(port, `/?token=${token}`, { Host: `127.0.0.1:${port + 1}` })).status).toBe(403);
-    expect((await get(port, `/?token=${token}`, { Host: `localhost:${port}` })).status).toBe(200);
+    expect((await request(port, `/?token=${token}`, { headers: { Host: `evil.example:${port}` } })).status).toBe(403);
+    expect((await request(port, `/?token=${token}`, { headers: { Host: `127.0.0.1:${port + 1}` } })).status).toBe(403);
+    expect((await request(port, `/?token=${token}`, { headers: { Host: `localhost:${port}` } })).status).toBe(200);
   });
 
   it('refuses a cross-origin request with 403 and accepts its own origin', async () => {
     const { port, token } = await serve();
-    expect((await get(port, `/events?token=${token}`, { Origin: 'http://evil.example' })).status).toBe(403);
-    expect((await get(port, `/?token=${token}`, { Origin: `http://127.0.0.1:${port + 1}` })).status).toBe(403);
-    expect((await get(port, `/app.css?token=${token}`, { Origin: `http://127.0.0.1:${port}` })).status).toBe(200);
+    expect((await request(port, `/events?token=${token}`, { headers: { Origin: 'http://evil.example' } })).status).toBe(403);
+    expect((await request(port, `/?token=${token}`, { headers: { Origin: `http://127.0.0.1:${port + 1}` } })).status).toBe(403);
+    expect((await request(port, `/app.css?token=${token}`, { headers: { Origin: `http://127.0.0.1:${port}` } })).status).toBe(200);
   });
 
   it('answers only GET, and 404 for unknown paths', async () => {
     const { port, token } = await serve();
-    expect((await get(port, `/?token=${token}`, {}, 'POST')).status).toBe(405);
-    expect((await get(port, `/nope?token=${token}`)).status).toBe(404);
+    expect((await request(port, `/?token=${token}`, { method: 'POST' })).status).toBe(405);
+    expect((await request(port, `/nope?token=${token}`)).status).toBe(404);
   });
 
   it('sends the current model first on the live channel, and records only while a page is connected', async () => {
@@ -143,7 +123,7 @@ describe('inspector server', () => {
     const ended = new Promise<void>((resolve) => res.once('close', () => resolve()));
     await inspector.close();
     await ended;
-    await expect(get(inspector.port, `/?token=${token}`)).rejects.toThrow(/ECONNREFUSED/);
+    await expect(request(inspector.port, `/?token=${token}`)).rejects.toThrow(/ECONNREFUSED/);
   });
 
   it('serves on loopback only', async () => {
@@ -165,6 +145,6 @@ describe('inspector server', () => {
     const on = cleanup.add(await withInspector(supervisor, true, (e) => printed.push(e)), (i) => i.close());
     expect(printed).toEqual([{ event: 'info', message: `inspector: ${on.url}` }]);
     const page = new URL(on.url!);
-    expect((await get(Number(page.port), page.pathname + page.search)).status).toBe(200);
+    expect((await request(Number(page.port), page.pathname + page.search)).status).toBe(200);
   });
 });

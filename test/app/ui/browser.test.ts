@@ -1,55 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPeer } from '../../../src/app/peer.js';
 import { startUi, type Ui } from '../../../src/app/ui/server.js';
 import { hexDump } from '../../../src/transport/raw.js';
+import { launchChromium, pageProblems, screenshot } from '../../browser.js';
 import { Cleanup, firstValue } from '../../helpers.js';
+import { tempFolder } from '../../temp.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const ARTIFACTS = path.resolve('test-artifacts');
 const WAIT = { timeout: 10_000 };
-
-/** Headless Debian Chromium with a fresh profile; fails (never skips) when it is not installed. */
-async function launch(cleanup: Cleanup): Promise<BrowserContext> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `The web UI's browser test needs Debian's chromium at ${CHROMIUM}: install it with ` +
-        '`apt-get update && apt-get install -y chromium` (as root), or run `npm test`, which installs it when it can.',
-    );
-  }
-  const profile = cleanup.add(mkdtempSync(path.join(os.tmpdir(), 'synack-chromium-')), (dir) => rmSync(dir, { recursive: true, force: true }));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ARGS,
-    timeout: 20_000,
-    acceptDownloads: true,
-    viewport: { width: 1400, height: 1000 },
-  });
-  cleanup.add(context, (c) => c.close());
-  return context;
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const file = path.join(ARTIFACTS, name);
-  await page.screenshot({ path: file, fullPage: true, timeout: 10_000 });
-  expect(statSync(file).size).toBeGreaterThan(10_000);
-}
 
 /** Types into a send box and presses Enter, as a person would. */
 async function sendFrom(page: Page, box: string, text: string): Promise<void> {
@@ -73,19 +34,17 @@ describe('web UI in a real browser', () => {
   const cleanup = new Cleanup();
   let context: BrowserContext;
   beforeAll(async () => {
-    context = await launch(browser);
+    context = await launchChromium(browser, "The web UI's browser test", { acceptDownloads: true, viewport: { width: 1400, height: 1000 } });
   });
   afterAll(() => browser.run());
   afterEach(() => cleanup.run());
 
   /** A UI with its own settings folder, and a page open on it that reports its errors into `problems`. */
   async function open(): Promise<{ ui: Ui; page: Page; problems: string[] }> {
-    const configDir = cleanup.add(mkdtempSync(path.join(os.tmpdir(), 'synack-ui-')), (dir) => rmSync(dir, { recursive: true, force: true }));
+    const configDir = tempFolder(cleanup, 'synack-ui-');
     const ui = cleanup.add(await startUi({ configDir }), (u) => u.close());
     const page = cleanup.add(await context.newPage(), (p) => p.close());
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
+    const problems = pageProblems(page);
     await page.goto(ui.url, WAIT);
     await page.waitForSelector('#live.on', WAIT);
     return { ui, page, problems };
@@ -207,7 +166,7 @@ describe('web UI in a real browser', () => {
 
   it('sends a file chosen in the page to a receiver it runs, both progress bars reaching 100 % with the same SHA-256', async () => {
     const { page, problems } = await open();
-    const into = cleanup.add(mkdtempSync(path.join(os.tmpdir(), 'synack-ui-received-')), (dir) => rmSync(dir, { recursive: true, force: true }));
+    const into = tempFolder(cleanup, 'synack-ui-received-');
     await page.click('#tab-files');
     await page.fill('#receive-port', '0');
     await page.fill('#receive-dir', into);

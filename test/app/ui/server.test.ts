@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -10,6 +10,7 @@ import { exposureNotice, startUi, type Ui, type UiOptions } from '../../../src/a
 import type { UiMessage } from '../../../src/app/ui/session.js';
 import { createPeer } from '../../../src/app/peer.js';
 import { Cleanup, eventOnce, firstValue, listenRaw } from '../../helpers.js';
+import { tempFolder } from '../../temp.js';
 import { command, LiveChannel, request } from './ui-client.js';
 
 type Snapshot = Extract<UiMessage, { type: 'snapshot' }>;
@@ -18,9 +19,7 @@ describe('web UI server', () => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
 
-  function tempDir(): string {
-    return cleanup.add(mkdtempSync(path.join(os.tmpdir(), 'synack-ui-')), (dir) => rmSync(dir, { recursive: true, force: true }));
-  }
+  const tempDir = () => tempFolder(cleanup, 'synack-ui-');
 
   async function serve(options: UiOptions = {}): Promise<{ ui: Ui; port: number; token: string }> {
     const ui = cleanup.add(await startUi({ configDir: tempDir(), ...options }), (u) => u.close());

@@ -1,17 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, MAX_RECENT, sanitizeSettings, settingsFile, SettingsStore, withRecent } from '../../../src/app/ui/settings.js';
 import { Cleanup } from '../../helpers.js';
+import { tempFolder } from '../../temp.js';
 
 describe('web UI settings', () => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
 
-  function tempDir(): string {
-    return cleanup.add(mkdtempSync(path.join(os.tmpdir(), 'synack-settings-')), (dir) => rmSync(dir, { recursive: true, force: true }));
-  }
+  const tempDir = () => tempFolder(cleanup, 'synack-settings-');
 
   it('live in the user config folder: an explicit folder, else $XDG_CONFIG_HOME/synack, else ~/.config/synack', () => {
     expect(settingsFile({ configDir: '/tmp/x' })).toBe('/tmp/x/ui.json');
