@@ -25,6 +25,7 @@ const MODULES: { name: string; file: string; fn: string }[] = [
   { name: 'echo', file: 'echo.ts', fn: 'benchEcho' },
   { name: 'qt-relay', file: 'qt-relay.ts', fn: 'benchQtRelay' },
   { name: 'concurrency', file: 'concurrency.ts', fn: 'benchConcurrency' },
+  { name: 'heartbeat', file: 'heartbeat.ts', fn: 'benchHeartbeat' },
   { name: 'file-transfer', file: 'file-transfer.ts', fn: 'benchFileTransfer' },
   { name: 'registry', file: 'registry.ts', fn: 'benchRegistry' },
   { name: 'inspection', file: 'inspection.ts', fn: 'benchInspection' },

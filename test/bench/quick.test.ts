@@ -20,6 +20,8 @@ const FIGURES = [
   '500 concurrent clients: all held',
   '500 concurrent clients: heap per connection',
   '500 concurrent clients: accept CPU',
+  'heartbeats, 200 connections: server CPU per heartbeat',
+  'heartbeats, 500 connections: server CPU per heartbeat',
   'inspection off vs on: connection machine event',
   'inspection off vs on: synack Server per chunk',
 ];
