@@ -1,8 +1,9 @@
 /**
  * Qt-frame relay, seed 001 style: one client sends type-1 frames of 64 B and 1 KiB (on the
- * wire), the server forwards them to every other client (1 and 10 receivers). synack Server vs a
- * raw `net` relay, both decoding with a per-connection QtFrameDecoder and writing one batch per
- * chunk to each receiver (bench/load/qt-relay-core.ts). The sender stays at most a window ahead
+ * wire), the server forwards them to every other client (1 and 10 receivers). synack's relay
+ * (`createServer({ framing: 'qt', relay: true })`) vs a raw `net` relay that decodes with a
+ * per-connection QtFrameDecoder and writes one batch per chunk to each receiver
+ * (bench/load/qt-relay-core.ts). The sender stays at most a window ahead
  * of the slowest receiver (the same for both), so no queue grows without bound. Figure: messages
  * delivered per second (sent × receivers / time), median of rounds alternating raw and synack.
  */
@@ -82,7 +83,7 @@ export async function benchQtRelay({ quick }: BenchOptions): Promise<BenchRow[]>
           median(rate.raw),
           'k msg/s',
           c.target,
-          `pre-issue-3 path (events$ + broadcast: per chunk 1 SOCKET.DATA, 1 listener and ${c.receivers} connection events); ${rounds}× ${count.toLocaleString('en-US')} msgs, median`,
+          `createServer({ framing: 'qt', relay: true }) with an events$ subscriber; ${rounds}× ${count.toLocaleString('en-US')} msgs, median`,
         ),
       );
     }

@@ -7,6 +7,7 @@ import net from 'node:net';
 import type { Observable } from 'rxjs';
 import { vi } from 'vitest';
 import { fromCallback, type AnyActorRef, type SnapshotFrom } from 'xstate';
+import type { SynackEvent } from '../src/app/events.js';
 import type { ConnectionEvent, LinkCommand, LinkInput } from '../src/machines/connection.js';
 import type { ListenerEvent } from '../src/machines/listener.js';
 
@@ -276,3 +277,88 @@ export function fakeListenSocket() {
   };
 }
 
+type Named<K extends SynackEvent['event']> = Extract<SynackEvent, { event: K }>;
+
+/** Records a synack `events$` stream, and waits (bounded) for what it should say next. */
+export class EventLog {
+  readonly events: SynackEvent[] = [];
+  completed = false;
+  #cursor = 0;
+  readonly #waiters = new Set<() => void>();
+
+  constructor(source: Observable<SynackEvent>) {
+    source.subscribe({
+      next: (event) => {
+        this.events.push(event);
+        for (const w of [...this.#waiters]) w();
+      },
+      complete: () => {
+        this.completed = true;
+        for (const w of [...this.#waiters]) w();
+      },
+    });
+  }
+
+  /** Resolves with the first value `found` gives, asked again at every event; rejects with `missing()` after `timeoutMs`. */
+  #until<T>(found: () => T | undefined, timeoutMs: number, missing: () => string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const value = found();
+        if (value === undefined) return;
+        done();
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(missing()));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+      };
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  /** The next matching event after the last one `next` returned. */
+  next<K extends SynackEvent['event']>(name: K, predicate: (e: Named<K>) => boolean = () => true, timeoutMs = 3_000): Promise<Named<K>> {
+    return this.#until(
+      () => {
+        for (let i = this.#cursor; i < this.events.length; i++) {
+          const e = this.events[i]!;
+          if (e.event === name && predicate(e as Named<K>)) {
+            this.#cursor = i + 1;
+            return e as Named<K>;
+          }
+        }
+        return undefined;
+      },
+      timeoutMs,
+      () => `no ${name} event within ${timeoutMs} ms; got: ${this.names().join(', ')}`,
+    );
+  }
+
+  /** Waits until `count` events of this name have been seen in all. */
+  async count(name: SynackEvent['event'], count: number, timeoutMs = 3_000): Promise<void> {
+    await this.#until(
+      () => (this.all(name).length >= count ? true : undefined),
+      timeoutMs,
+      () => `only ${this.all(name).length} of ${count} ${name} events within ${timeoutMs} ms`,
+    );
+  }
+
+  all<K extends SynackEvent['event']>(name: K): Named<K>[] {
+    return this.events.filter((e): e is Named<K> => e.event === name);
+  }
+
+  /** Event names in order, a state change as `state <actor> <state>`. */
+  names(): string[] {
+    return this.events.map((e) => (e.event === 'state' ? `state ${e.actor} ${e.state}` : e.event));
+  }
+
+  /** The states reported, in order. */
+  states(): string[] {
+    return this.all('state').map((e) => e.state);
+  }
+}

@@ -1,6 +1,6 @@
 /**
- * What both relays (raw Node and synack) do with one client's bytes: decode the chunk with the
- * connection's own QtFrameDecoder (same validation in both) and return the original bytes of the
+ * What the raw Node relay does with one client's bytes: decode the chunk with the connection's
+ * own QtFrameDecoder (the validation synack's relay does) and return the original bytes of the
  * complete frames of types 1/2/3, batched per chunk, to be written once to each other client.
  */
 import { QtFrameDecoder, QtFrameType, type QtFrame } from '../../src/transport/qt-frame.js';

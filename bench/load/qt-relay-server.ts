@@ -1,9 +1,9 @@
 /**
  * Qt-frame relay: `node --import tsx bench/load/qt-relay-server.ts raw|synack`.
- * Both decode each chunk per connection (RelayFramer) and write the batch of relayed frames once
- * to every other client. raw: plain `net` sockets in a Set. synack: a synack Server, chunks from
- * its `events$` and the batch out through `server.broadcast(bytes, except)` (the pre-issue-3
- * path: qt framing is not yet part of the Server). Answers `count` with the clients it holds.
+ * raw: plain `net` sockets in a Set, each chunk decoded per connection (RelayFramer) and the
+ * batch of relayed frames written once to every other client. synack: the library's own relay,
+ * `createServer({ framing: 'qt', relay: true })`, with an `events$` subscriber as a user has
+ * (so message events are built too). Answers `count` with the clients it holds.
  */
 import net from 'node:net';
 import { createServer } from '../../src/index.js';
@@ -39,24 +39,9 @@ if (mode === 'raw') {
   });
   server.listen({ host: '127.0.0.1', port: 0 }, () => send({ type: 'listening', port: (server.address() as net.AddressInfo).port }));
 } else if (mode === 'synack') {
-  const server = createServer({ port: 0 });
-  const framers = new Map<string, RelayFramer>();
+  const server = createServer({ port: 0, framing: 'qt', relay: true });
   server.events$.subscribe((e) => {
-    if (e.event === 'connected') {
-      framers.set(e.id, new RelayFramer());
-      clients = server.clients.size;
-    } else if (e.event === 'disconnected') {
-      framers.delete(e.id);
-      clients = server.clients.size;
-    } else if (e.event === 'data') {
-      let out: Buffer | null = null;
-      try {
-        out = framers.get(e.id)?.push(e.chunk) ?? null;
-      } catch {
-        server.disconnect(e.id);
-      }
-      if (out) server.broadcast(out, e.id);
-    }
+    if (e.event === 'connected' || e.event === 'disconnected') clients = server.clients.size;
   });
   const { port } = await server.listen();
   send({ type: 'listening', port });

@@ -106,7 +106,7 @@ export class Client {
       const tries = snapshot.context.retries + 1;
       throw new SynackError(
         error?.code ?? 'E_NOT_CONNECTED',
-        `gave up connecting to ${snapshot.context.host}:${snapshot.context.port} after ${tries} attempt${tries === 1 ? '' : 's'}: ${error?.message ?? 'closed'}`,
+        `gave up connecting to ${snapshot.context.config.host}:${snapshot.context.config.port} after ${tries} attempt${tries === 1 ? '' : 's'}: ${error?.message ?? 'closed'}`,
       );
     }
   }

@@ -73,7 +73,7 @@ export class Server {
       },
       ...(options.relay ? { relay: true } : {}),
       ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
-      ...(this.#supervisor.inspect ? { inspect: this.#supervisor.inspect } : {}),
+      adopted: (actor) => this.#supervisor.adopt(actor),
       idPrefix: 'c',
     });
     this.events$ = this.#events.asObservable();
@@ -112,6 +112,7 @@ export class Server {
     );
     this.clients.events$.subscribe((e) => {
       if (e.type === 'data') {
+        if (!this.#events.observed) return;
         if (!e.frames) return this.#events.next({ event: 'data', id: e.id, peer: e.peer, chunk: e.chunk });
         for (const frame of e.frames) if (!isHeartbeat(frame)) this.#events.next({ event: 'message', id: e.id, peer: e.peer, frame });
       } else if (e.type === 'heartbeat') this.#events.next({ event: 'heartbeat', id: e.id, direction: e.direction, missed: e.missed });

@@ -2,17 +2,71 @@ import type net from 'node:net';
 import { Subject } from 'rxjs';
 import { createActor, type InspectionEvent } from 'xstate';
 import type { SynackErrorInfo } from '../errors.js';
-import { encodeQtFrame, QtFrameType, type QtFrame } from '../transport/qt-frame.js';
-import type { Endpoint } from '../transport/socket-bridge.js';
+import { QtFrameType, type QtFrame } from '../transport/qt-frame.js';
+import { slowConsumerError, writeBounded, type Endpoint } from '../transport/socket-bridge.js';
 import {
   connectionMachine,
   connectionState,
   type ConnectionActor,
   type ConnectionInput,
   type ConnectionStateName,
+  type ConnectionStats,
 } from './connection.js';
 
 const RELAYED_TYPES = new Set<number>([QtFrameType.TEXT, QtFrameType.IMAGE, QtFrameType.VIDEO]);
+const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+/** Bytes a decoded frame took on the wire, its size field included (the decoder accepts no slack). */
+function wireSize(frame: QtFrame): number {
+  return 16 + (frame.description === null ? 0 : frame.description.length * 2) + (frame.data === null ? 0 : frame.data.length);
+}
+
+/**
+ * Gives back the original bytes of the frames a connection decoded, so that a relay forwards
+ * them as they came instead of encoding them again: it keeps the tail of the stream that
+ * belongs to a frame not yet complete.
+ */
+class FrameBytes {
+  #carry: Buffer[] = [];
+  #carryBytes = 0;
+
+  /** The wire bytes of the relayable frames among `frames`, the frames `chunk` completed; null if none. */
+  relayable(chunk: Buffer, frames: QtFrame[]): { bytes: Buffer; count: number } | null {
+    if (frames.length === 0) {
+      this.#carry.push(chunk);
+      this.#carryBytes += chunk.length;
+      return null;
+    }
+    let whole = 0;
+    let count = 0;
+    for (const frame of frames) {
+      whole += wireSize(frame);
+      if (RELAYED_TYPES.has(frame.type)) count++;
+    }
+    const head = whole - this.#carryBytes;
+    const bytes = this.#carryBytes > 0 ? Buffer.concat([...this.#carry, chunk.subarray(0, head)], whole) : chunk.subarray(0, head);
+    this.#carry = head < chunk.length ? [chunk.subarray(head)] : [];
+    this.#carryBytes = chunk.length - head;
+    if (count === 0) return null;
+    if (count === frames.length) return { bytes, count };
+    const parts: Buffer[] = [];
+    let offset = 0;
+    for (const frame of frames) {
+      const size = wireSize(frame);
+      if (RELAYED_TYPES.has(frame.type)) parts.push(bytes.subarray(offset, offset + size));
+      offset += size;
+    }
+    return { bytes: Buffer.concat(parts), count };
+  }
+}
+
+/** One adopted client: its actor, the socket it was adopted with, and whether it can be written to. */
+interface Member {
+  actor: ConnectionActor;
+  socket: net.Socket;
+  stats: ConnectionStats;
+  open: boolean;
+}
 
 /** What happens to the clients of a listener. */
 export type ClientEvent =
@@ -47,6 +101,8 @@ export interface ClientTableOptions {
   relay?: boolean;
   /** Inspection observer passed to every connection actor (see DESIGN §5). */
   inspect?: (event: InspectionEvent) => void;
+  /** Told of every connection actor before it starts (a supervisor's inspection hooks in here). */
+  adopted?: (actor: ConnectionActor) => void;
   /** Prefix of client ids: `c1`, `c2`… */
   idPrefix?: string;
 }
@@ -66,17 +122,19 @@ export interface ClientTableOptions {
  */
 export class ClientTable {
   readonly events$ = new Subject<ClientEvent>();
-  readonly #actors = new Map<string, ConnectionActor>();
+  readonly #members = new Map<string, Member>();
   readonly #options: ClientTableOptions;
+  readonly #maxBufferedBytes: number;
   #sequence = 0;
   #sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: ClientTableOptions = {}) {
     this.#options = options;
+    this.#maxBufferedBytes = options.connection?.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   }
 
   get size(): number {
-    return this.#actors.size;
+    return this.#members.size;
   }
 
   /**
@@ -91,16 +149,23 @@ export class ClientTable {
   }
 
   #start(id: string, socket: net.Socket, onClosed?: (id: string) => void): void {
+    const inspect = this.#options.inspect;
     const actor = createActor(connectionMachine, {
       id,
       input: { ...this.#options.connection, id, socket },
-      ...(this.#options.inspect ? { inspect: this.#options.inspect } : {}),
+      ...(inspect ? { inspect } : {}),
     });
-    this.#actors.set(id, actor);
+    const member: Member = { actor, socket, stats: actor.getSnapshot().context.stats, open: false };
+    this.#members.set(id, member);
+    this.#options.adopted?.(actor);
     let peer: Endpoint = '?';
     let last: ConnectionStateName | undefined;
+    const frameBytes = this.#options.relay ? new FrameBytes() : null;
     actor.on('data', ({ chunk, frames }) => {
-      if (frames && this.#options.relay) this.#relay(id, frames);
+      if (frames && frameBytes) {
+        const relayed = frameBytes.relayable(chunk, frames);
+        if (relayed) this.#relay(id, relayed.bytes, relayed.count);
+      }
       this.events$.next(frames ? { type: 'data', id, peer, chunk, frames } : { type: 'data', id, peer, chunk });
     });
     actor.on('heartbeat', ({ direction, missed }) => this.events$.next({ type: 'heartbeat', id, direction, missed }));
@@ -108,15 +173,16 @@ export class ClientTable {
       next: (snapshot) => {
         const state = connectionState(snapshot);
         if (state === last) return;
+        member.open = state === 'ESTABLISHED' || state === 'CLOSE_WAIT';
         if (last === undefined) {
           peer = snapshot.context.peer ?? '?';
-          this.events$.next({ type: 'connected', id, peer, clients: this.#actors.size });
+          this.events$.next({ type: 'connected', id, peer, clients: this.#members.size });
         }
         last = state;
         this.events$.next({ type: 'state', id, state });
         if (state === 'CLOSED' && snapshot.context.closedAt !== null) {
-          this.#actors.delete(id);
-          if (this.#actors.size === 0) this.#stopSweeper();
+          this.#members.delete(id);
+          if (this.#members.size === 0) this.#stopSweeper();
           const { closeReason, lastError } = snapshot.context;
           this.events$.next({
             type: 'disconnected',
@@ -124,23 +190,38 @@ export class ClientTable {
             peer,
             reason: closeReason ?? 'closed',
             error: lastError,
-            clients: this.#actors.size,
+            clients: this.#members.size,
           });
           queueMicrotask(() => actor.stop());
           onClosed?.(id);
         }
       },
-      error: (error) => this.events$.next({ type: 'disconnected', id, peer, reason: 'error', error: { code: 'E_SOCKET', message: String(error) }, clients: this.#actors.size }),
+      error: (error) => this.events$.next({ type: 'disconnected', id, peer, reason: 'error', error: { code: 'E_SOCKET', message: String(error) }, clients: this.#members.size }),
     });
     actor.start();
     this.#startSweeper();
   }
 
-  #relay(from: string, frames: QtFrame[]): void {
-    const relayed: Buffer[] = [];
-    for (const frame of frames) if (RELAYED_TYPES.has(frame.type)) relayed.push(encodeQtFrame(frame));
-    if (relayed.length === 0) return;
-    this.broadcast(relayed.length === 1 ? relayed[0]! : Buffer.concat(relayed), from);
+  /**
+   * Writes one sender's relayable frames, as they came, straight to every other open client's
+   * socket: one bounded write per receiver and chunk, counted on the receiver, no actor event.
+   * A receiver that does not read is dropped at its buffer limit as its own writes would drop it.
+   */
+  #relay(from: string, bytes: Buffer, count: number): void {
+    for (const [id, member] of this.#members) {
+      if (id === from || !member.open) continue;
+      const result = writeBounded(member.socket, bytes, this.#maxBufferedBytes);
+      if (result === 'overflow') {
+        member.open = false;
+        // What the connection's own link reports when a write overflows, before it destroys the socket.
+        member.actor.send({ type: 'SOCKET.ERROR', error: slowConsumerError(member.socket, this.#maxBufferedBytes) });
+        member.socket.destroy();
+        continue;
+      }
+      member.stats.bytesOut += bytes.length;
+      member.stats.messagesOut += count;
+      if (result === 'blocked' && member.actor.getSnapshot().context.writable) member.actor.send({ type: 'SOCKET.BLOCKED' });
+    }
   }
 
   #startSweeper(): void {
@@ -148,8 +229,8 @@ export class ClientTable {
     if (!idle || this.#sweeper) return;
     this.#sweeper = setInterval(() => {
       const now = Date.now();
-      for (const actor of this.#actors.values()) {
-        const last = actor.getSnapshot().context.lastReceivedAt;
+      for (const { actor, stats } of this.#members.values()) {
+        const last = stats.lastReceivedAt;
         if (last !== null && now - last > idle) actor.send({ type: 'HEARTBEAT.IDLE', silentMs: now - last });
       }
     }, Math.max(10, Math.min(1_000, Math.floor(idle / 4))));
@@ -162,15 +243,15 @@ export class ClientTable {
   }
 
   get(id: string): ConnectionActor | undefined {
-    return this.#actors.get(id);
+    return this.#members.get(id)?.actor;
   }
 
   ids(): string[] {
-    return [...this.#actors.keys()];
+    return [...this.#members.keys()];
   }
 
   list(): ClientInfo[] {
-    return [...this.#actors.values()].map((actor) => {
+    return [...this.#members.values()].map(({ actor, stats }) => {
       const snapshot = actor.getSnapshot();
       const c = snapshot.context;
       return {
@@ -178,10 +259,10 @@ export class ClientTable {
         peer: c.peer ?? '?',
         local: c.local ?? '?',
         state: connectionState(snapshot),
-        bytesIn: c.bytesIn,
-        bytesOut: c.bytesOut,
-        messagesIn: c.messagesIn,
-        messagesOut: c.messagesOut,
+        bytesIn: stats.bytesIn,
+        bytesOut: stats.bytesOut,
+        messagesIn: stats.messagesIn,
+        messagesOut: stats.messagesOut,
         since: c.establishedAt ?? 0,
       };
     });
@@ -189,7 +270,7 @@ export class ClientTable {
 
   /** Sends to one client; false when there is no such client. */
   send(id: string, data: Buffer): boolean {
-    const actor = this.#actors.get(id);
+    const actor = this.#members.get(id)?.actor;
     if (!actor) return false;
     actor.send({ type: 'USER.SEND', data });
     return true;
@@ -198,7 +279,7 @@ export class ClientTable {
   /** Sends to every client (but `except`); returns how many it was sent to. */
   broadcast(data: Buffer, except?: string): number {
     let count = 0;
-    for (const [id, actor] of this.#actors) {
+    for (const [id, { actor }] of this.#members) {
       if (id === except) continue;
       actor.send({ type: 'USER.SEND', data });
       count++;
@@ -208,13 +289,13 @@ export class ClientTable {
 
   /** Closes one client gracefully (FIN); false when there is no such client. */
   close(id: string): boolean {
-    const actor = this.#actors.get(id);
+    const actor = this.#members.get(id)?.actor;
     actor?.send({ type: 'USER.CLOSE' });
     return actor !== undefined;
   }
 
   /** Closes every client gracefully, or at once with `abort`. */
   closeAll(options: { abort?: boolean } = {}): void {
-    for (const actor of [...this.#actors.values()]) actor.send({ type: options.abort ? 'USER.ABORT' : 'USER.CLOSE' });
+    for (const { actor } of [...this.#members.values()]) actor.send({ type: options.abort ? 'USER.ABORT' : 'USER.CLOSE' });
   }
 }

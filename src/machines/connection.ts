@@ -1,8 +1,8 @@
 import net from 'node:net';
 import { assertEvent, assign, emit, enqueueActions, fromCallback, sendTo, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { SynackError, type SynackErrorInfo } from '../errors.js';
-import { CLIENT_HEARTBEAT, isHeartbeat, QtFrameDecoder, SERVER_HEARTBEAT_REPLY, type QtFrame } from '../transport/qt-frame.js';
-import { endpointsOf, socketEvents, writeBounded, type Endpoint, type SocketEvent } from '../transport/socket-bridge.js';
+import { CLIENT_HEARTBEAT, decodeQtFrame, isHeartbeat, QtFrameDecoder, SERVER_HEARTBEAT_REPLY, type QtFrame } from '../transport/qt-frame.js';
+import { endpointsOf, slowConsumerError, socketEvents, writeBounded, type Endpoint, type SocketEvent } from '../transport/socket-bridge.js';
 import { heartbeatMachine, type HeartbeatInput, type HeartbeatParentEvent } from './heartbeat.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 
@@ -36,45 +36,60 @@ export interface ConnectionInput {
   answerHeartbeats?: boolean;
 }
 
-export interface ConnectionContext {
-  id: string;
-  role: 'outbound' | 'accepted';
+/** A connection's fixed settings, resolved from its {@link ConnectionInput} with the defaults. */
+export interface ConnectionConfig {
   host: string | undefined;
   port: number | undefined;
-  local: Endpoint | undefined;
-  peer: Endpoint | undefined;
+  retry: RetryPolicy;
+  reconnect: boolean;
+  halfOpen: boolean;
+  connectTimeoutMs: number;
+  finTimeoutMs: number;
+  maxBufferedBytes: number;
+  framing: Framing;
+  maxFrameBytes: number;
+  heartbeat: HeartbeatInput | null;
+  answerHeartbeats: boolean;
+}
+
+/**
+ * A connection's traffic counters. One object for the connection's whole life, counted in
+ * place (no context copy per chunk): every snapshot shows the latest figures, so copy it to
+ * keep the figures of a moment.
+ */
+export interface ConnectionStats {
   bytesIn: number;
   bytesOut: number;
   messagesIn: number;
   messagesOut: number;
+  /** When bytes last arrived (idle detection reads this). */
+  lastReceivedAt: number | null;
+}
+
+export interface ConnectionContext {
+  id: string;
+  role: 'outbound' | 'accepted';
+  config: ConnectionConfig;
+  local: Endpoint | undefined;
+  peer: Endpoint | undefined;
+  stats: ConnectionStats;
   /** Retries made since the last successful connect. */
   retries: number;
-  retry: RetryPolicy;
   retryDelayMs: number;
-  reconnect: boolean;
-  halfOpen: boolean;
   writable: boolean;
-  connectTimeoutMs: number;
-  finTimeoutMs: number;
-  maxBufferedBytes: number;
   lastError: SynackErrorInfo | null;
   /** Why the link last went down: `closed` (we closed), `peer-closed`, `reset`, `timeout`, `error`, `aborted`. */
   closeReason: string | null;
   openedAt: number | null;
   establishedAt: number | null;
   closedAt: number | null;
-  /** When bytes last arrived (idle detection reads this; no event per chunk is needed for it). */
-  lastReceivedAt: number | null;
-  framing: Framing;
-  maxFrameBytes: number;
-  heartbeat: HeartbeatInput | null;
-  answerHeartbeats: boolean;
   /** An accepted socket not yet taken over by the link actor. */
   adopted: net.Socket | undefined;
 }
 
 export type ConnectionEvent =
   | SocketEvent
+  | LinkData
   | { type: 'SOCKET.BLOCKED' }
   | { type: 'USER.CONNECT' }
   | { type: 'USER.SEND'; data: Buffer }
@@ -83,10 +98,25 @@ export type ConnectionEvent =
   | { type: 'HEARTBEAT.IDLE'; silentMs: number }
   | HeartbeatParentEvent;
 
-/** Events a connection emits to observers (`actor.on('data', …)`). */
-export type ConnectionEmitted =
-  | { type: 'data'; chunk: Buffer; frames?: QtFrame[] }
-  | { type: 'heartbeat'; direction: 'sent' | 'received'; missed: number };
+/**
+ * Events a connection emits to observers (`actor.on('data', …)`). Take a `data` event's `chunk`
+ * and `frames` during the call: the connection lets go of them afterwards (see {@link LinkData}).
+ */
+export type ConnectionEmitted = DataEmitted | { type: 'heartbeat'; direction: 'sent' | 'received'; missed: number };
+
+/** What a connection emits for each chunk it receives. */
+export type DataEmitted = { type: 'data'; chunk: Buffer; frames?: QtFrame[] };
+
+/**
+ * `SOCKET.DATA` as the socket link sends it: with the `data` event to emit built alongside.
+ * Once the connection has counted and emitted a chunk (synchronously, while the link waits), the
+ * link clears the payload of both objects. Why: XState hands every action an executor object
+ * that refers to the event and to the action's params (the emitted event); V8 pretenures those
+ * (allocation-site pretenuring), and until the next full GC the dead ones still point at the
+ * chunks and frames, so every minor GC keeps and promotes them: the collector's work per chunk
+ * more than doubled in the qt relay. Cleared, a chunk dies in the next minor GC.
+ */
+export type LinkData = { type: 'SOCKET.DATA'; chunk: Buffer; frames?: QtFrame[]; emitted: DataEmitted };
 
 /** Commands the connection sends to its socket link. */
 export type LinkCommand = { type: 'WRITE'; data: Buffer } | { type: 'END' };
@@ -99,6 +129,8 @@ export interface LinkInput {
   maxBufferedBytes: number;
   framing: Framing;
   maxFrameBytes: number;
+  /** The connection's counters: the link sees a chunk counted, and so delivered, by them. */
+  stats: ConnectionStats;
 }
 
 /** The effect that owns the Node socket for as long as the link lives. */
@@ -106,30 +138,38 @@ const socketLink = fromCallback<LinkCommand, LinkInput, ConnectionEvent>(({ inpu
   const socket =
     input.socket ?? net.connect({ host: input.host!, port: input.port!, allowHalfOpen: true, noDelay: true });
   const decoder = input.framing === 'qt' ? new QtFrameDecoder({ maxFrameBytes: input.maxFrameBytes }) : null;
+  const deliver = (chunk: Buffer, frames?: QtFrame[]) => {
+    const emitted: DataEmitted = frames ? { type: 'data', chunk, frames } : { type: 'data', chunk };
+    const event: LinkData = frames ? { type: 'SOCKET.DATA', chunk, frames, emitted } : { type: 'SOCKET.DATA', chunk, emitted };
+    const counted = input.stats.bytesIn;
+    sendBack(event);
+    if (input.stats.bytesIn === counted) return;
+    for (const spent of [event, emitted] as { chunk: unknown; frames?: unknown }[]) {
+      spent.chunk = undefined;
+      if (frames) spent.frames = undefined;
+    }
+  };
   const subscription = socketEvents(socket).subscribe((event) => {
-    if (event.type !== 'SOCKET.DATA' || !decoder) return sendBack(event);
+    if (event.type !== 'SOCKET.DATA') return sendBack(event);
+    if (!decoder) return deliver(event.chunk);
     const frames: QtFrame[] = [];
     try {
-      sendBack({ type: 'SOCKET.DATA', chunk: event.chunk, frames: decoder.push(event.chunk, frames) });
+      decoder.push(event.chunk, frames);
     } catch (error) {
       // The frames before the bad one in this chunk were whole and valid: deliver them first.
-      if (frames.length > 0) sendBack({ type: 'SOCKET.DATA', chunk: event.chunk, frames });
+      if (frames.length > 0) deliver(event.chunk, frames);
       sendBack({ type: 'SOCKET.ERROR', error: SynackError.from(error).toInfo() });
       socket.destroy();
+      return;
     }
+    deliver(event.chunk, frames);
   });
   receive((command) => {
     if (command.type === 'WRITE') {
       const result = writeBounded(socket, command.data, input.maxBufferedBytes);
       if (result === 'blocked') sendBack({ type: 'SOCKET.BLOCKED' });
       if (result === 'overflow') {
-        sendBack({
-          type: 'SOCKET.ERROR',
-          error: {
-            code: 'E_SLOW_CONSUMER',
-            message: `peer is not reading: dropped with ${socket.writableLength} bytes queued (limit ${input.maxBufferedBytes})`,
-          },
-        });
+        sendBack({ type: 'SOCKET.ERROR', error: slowConsumerError(socket, input.maxBufferedBytes) });
         socket.destroy();
       }
     } else {
@@ -179,20 +219,27 @@ export const connectionMachine = setup({
   guards: {
     hasAdoptedSocket: ({ context }) => context.adopted !== undefined,
     canDial: ({ context }) => context.role === 'outbound',
-    canRetry: ({ context }) => context.retries < context.retry.attempts,
+    canRetry: ({ context }) => context.retries < context.config.retry.attempts,
     reconnectsOnLoss: ({ context }) =>
-      context.reconnect &&
+      context.config.reconnect &&
       context.role === 'outbound' &&
       context.closeReason !== 'closed' &&
-      context.retries < context.retry.attempts,
+      context.retries < context.config.retry.attempts,
     outOfRetries: ({ context }) =>
-      context.reconnect && context.role === 'outbound' && context.retries >= context.retry.attempts,
-    closesOnPeerEnd: ({ context }) => !context.halfOpen,
+      context.config.reconnect && context.role === 'outbound' && context.retries >= context.config.retry.attempts,
+    closesOnPeerEnd: ({ context }) => !context.config.halfOpen,
+    // The peer was heard: the link works, so the retry budget starts over (see markEstablished).
+    heardAfterRetries: ({ context }) => context.retries > 0,
+    carriesHeartbeat: ({ event }) => {
+      assertEvent(event, 'SOCKET.DATA');
+      if (event.frames) for (const frame of event.frames) if (isHeartbeat(frame)) return true;
+      return false;
+    },
   },
   delays: {
-    connectTimeout: ({ context }) => context.connectTimeoutMs,
+    connectTimeout: ({ context }) => context.config.connectTimeoutMs,
     retryDelay: ({ context }) => context.retryDelayMs,
-    finTimeout: ({ context }) => context.finTimeoutMs,
+    finTimeout: ({ context }) => context.config.finTimeoutMs,
   },
   actions: {
     write: sendTo('link', ({ event }) => {
@@ -200,22 +247,22 @@ export const connectionMachine = setup({
       return { type: 'WRITE' as const, data: event.data };
     }),
     endLink: sendTo('link', { type: 'END' as const }),
-    countSent: assign(({ context, event }) => {
+    // Counters are counted in place (see ConnectionStats): no context copy per chunk.
+    countSent: ({ context, event }) => {
       assertEvent(event, 'USER.SEND');
-      return { bytesOut: context.bytesOut + event.data.length, messagesOut: context.messagesOut + 1 };
-    }),
-    countReceived: assign(({ context, event }) => {
+      context.stats.bytesOut += event.data.length;
+      context.stats.messagesOut++;
+    },
+    countReceived: ({ context, event }) => {
       assertEvent(event, 'SOCKET.DATA');
-      return {
-        bytesIn: context.bytesIn + event.chunk.length,
-        messagesIn: context.messagesIn + (event.frames ? event.frames.length : 1),
-        lastReceivedAt: Date.now(),
-        // The peer was heard: the link works, so the retry budget starts over (see markEstablished).
-        retries: 0,
-      };
-    }),
+      const stats = context.stats;
+      stats.bytesIn += event.chunk.length;
+      stats.messagesIn += event.frames ? event.frames.length : 1;
+      stats.lastReceivedAt = Date.now();
+    },
     emitData: emit(({ event }) => {
       assertEvent(event, 'SOCKET.DATA');
+      if ('emitted' in event) return event.emitted;
       return event.frames
         ? { type: 'data' as const, chunk: event.chunk, frames: event.frames }
         : { type: 'data' as const, chunk: event.chunk };
@@ -226,23 +273,26 @@ export const connectionMachine = setup({
       let beats = 0;
       for (const frame of event.frames) if (isHeartbeat(frame)) beats++;
       if (beats === 0) return;
-      if (context.answerHeartbeats) {
+      if (context.config.answerHeartbeats) {
         const reply = beats === 1 ? SERVER_HEARTBEAT_REPLY : Buffer.concat(new Array<Buffer>(beats).fill(SERVER_HEARTBEAT_REPLY));
         enqueue.sendTo('link', { type: 'WRITE', data: reply });
       }
-      if (context.heartbeat) enqueue.sendTo('heartbeat', { type: 'HEARTBEAT.PONG' });
+      if (context.config.heartbeat) enqueue.sendTo('heartbeat', { type: 'HEARTBEAT.PONG' });
       enqueue.emit({ type: 'heartbeat', direction: 'received', missed: 0 });
     }),
     startHeartbeat: enqueueActions(({ context, enqueue }) => {
-      if (context.heartbeat) enqueue.spawnChild('heartbeat', { id: 'heartbeat', input: context.heartbeat });
+      if (context.config.heartbeat) enqueue.spawnChild('heartbeat', { id: 'heartbeat', input: context.config.heartbeat });
     }),
     stopHeartbeat: enqueueActions(({ context, enqueue }) => {
-      if (context.heartbeat) enqueue.stopChild('heartbeat');
+      if (context.config.heartbeat) enqueue.stopChild('heartbeat');
     }),
     sendPing: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'HEARTBEAT.PING');
       enqueue.sendTo('link', { type: 'WRITE', data: CLIENT_HEARTBEAT });
-      enqueue.assign({ bytesOut: context.bytesOut + CLIENT_HEARTBEAT.length, messagesOut: context.messagesOut + 1 });
+      enqueue(() => {
+        context.stats.bytesOut += CLIENT_HEARTBEAT.length;
+        context.stats.messagesOut++;
+      });
       enqueue.emit({ type: 'heartbeat', direction: 'sent', missed: event.missed });
     }),
     recordDead: assign(({ event }) => {
@@ -265,12 +315,14 @@ export const connectionMachine = setup({
     markBlocked: assign({ writable: false }),
     markWritable: assign({ writable: true }),
     markOpening: assign({ openedAt: () => Date.now(), closeReason: null, writable: true }),
+    markHeard: ({ context }) => {
+      context.stats.lastReceivedAt = Date.now();
+    },
     markEstablished: assign(({ context, event }) => ({
       establishedAt: Date.now(),
-      lastReceivedAt: Date.now(),
       // A hung peer still completes TCP's handshake: with a heartbeat, a link counts as a success
-      // (and resets the retry budget) only once the peer is heard on it (countReceived).
-      retries: context.heartbeat ? context.retries : 0,
+      // (and resets the retry budget) only once the peer is heard on it (heardAfterRetries).
+      retries: context.config.heartbeat ? context.retries : 0,
       lastError: null,
       ...(event.type === 'SOCKET.CONNECTED' ? { local: event.local, peer: event.peer } : {}),
       ...(context.adopted ? endpointsOf(context.adopted) : {}),
@@ -282,7 +334,7 @@ export const connectionMachine = setup({
     recordTimeout: assign(({ context }) => ({
       lastError: {
         code: 'E_TIMEOUT' as const,
-        message: `connect to ${context.host}:${context.port} timed out after ${context.connectTimeoutMs} ms`,
+        message: `connect to ${context.config.host}:${context.config.port} timed out after ${context.config.connectTimeoutMs} ms`,
       },
       closeReason: 'timeout',
     })),
@@ -292,37 +344,36 @@ export const connectionMachine = setup({
     markClosed: assign({ closedAt: () => Date.now(), writable: false, adopted: undefined }),
     planRetry: assign(({ context }) => ({
       retries: context.retries + 1,
-      retryDelayMs: backoffDelay(context.retry, context.retries + 1),
+      retryDelayMs: backoffDelay(context.config.retry, context.retries + 1),
     })),
     resetRetries: assign({ retries: 0, lastError: null }),
+    clearRetries: assign({ retries: 0 }),
   },
 }).createMachine({
   id: 'connection',
   context: ({ input }) => ({
     id: input.id ?? 'connection',
     role: input.socket ? 'accepted' : 'outbound',
-    host: input.host,
-    port: input.port,
+    config: {
+      host: input.host,
+      port: input.port,
+      retry: { ...DEFAULT_RETRY, ...input.retry },
+      reconnect: input.reconnect ?? false,
+      halfOpen: input.halfOpen ?? false,
+      connectTimeoutMs: input.connectTimeoutMs ?? 10_000,
+      finTimeoutMs: input.finTimeoutMs ?? 5_000,
+      maxBufferedBytes: input.maxBufferedBytes ?? 8 * 1024 * 1024,
+      framing: input.framing ?? 'raw',
+      maxFrameBytes: input.maxFrameBytes ?? 64 * 1024 * 1024,
+      heartbeat: input.heartbeat && input.heartbeat.intervalMs > 0 ? input.heartbeat : null,
+      answerHeartbeats: input.answerHeartbeats ?? false,
+    },
     local: undefined,
     peer: input.socket ? endpointsOf(input.socket).peer : undefined,
-    bytesIn: 0,
-    bytesOut: 0,
-    messagesIn: 0,
-    messagesOut: 0,
+    stats: { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0, lastReceivedAt: null },
     retries: 0,
-    retry: { ...DEFAULT_RETRY, ...input.retry },
     retryDelayMs: 0,
-    reconnect: input.reconnect ?? false,
-    halfOpen: input.halfOpen ?? false,
     writable: false,
-    connectTimeoutMs: input.connectTimeoutMs ?? 10_000,
-    lastReceivedAt: null,
-    framing: input.framing ?? 'raw',
-    maxFrameBytes: input.maxFrameBytes ?? 64 * 1024 * 1024,
-    heartbeat: input.heartbeat && input.heartbeat.intervalMs > 0 ? input.heartbeat : null,
-    answerHeartbeats: input.answerHeartbeats ?? false,
-    finTimeoutMs: input.finTimeoutMs ?? 5_000,
-    maxBufferedBytes: input.maxBufferedBytes ?? 8 * 1024 * 1024,
     lastError: null,
     closeReason: null,
     openedAt: null,
@@ -333,7 +384,7 @@ export const connectionMachine = setup({
   initial: 'CLOSED',
   states: {
     CLOSED: {
-      always: { guard: 'hasAdoptedSocket', target: 'LINK.ESTABLISHED', actions: 'markEstablished' },
+      always: { guard: 'hasAdoptedSocket', target: 'LINK.ESTABLISHED', actions: ['markEstablished', 'markHeard'] },
       on: { 'USER.CONNECT': { guard: 'canDial', target: 'LINK', actions: 'resetRetries' } },
     },
     LINK: {
@@ -343,12 +394,13 @@ export const connectionMachine = setup({
         id: 'link',
         src: 'socketLink',
         input: ({ context }) => ({
-          host: context.host,
-          port: context.port,
+          host: context.config.host,
+          port: context.config.port,
           socket: context.adopted,
-          maxBufferedBytes: context.maxBufferedBytes,
-          framing: context.framing,
-          maxFrameBytes: context.maxFrameBytes,
+          maxBufferedBytes: context.config.maxBufferedBytes,
+          framing: context.config.framing,
+          maxFrameBytes: context.config.maxFrameBytes,
+          stats: context.stats,
         }),
       },
       on: {
@@ -369,7 +421,7 @@ export const connectionMachine = setup({
             ],
           },
           on: {
-            'SOCKET.CONNECTED': { target: 'ESTABLISHED', actions: 'markEstablished' },
+            'SOCKET.CONNECTED': { target: 'ESTABLISHED', actions: ['markEstablished', 'markHeard'] },
             'SOCKET.CLOSED': [
               { guard: 'canRetry', target: '#connection.RETRY_WAIT', actions: 'planRetry' },
               { target: '#connection.FAILED', actions: 'markClosed' },
@@ -381,7 +433,11 @@ export const connectionMachine = setup({
           entry: 'startHeartbeat',
           exit: 'stopHeartbeat',
           on: {
-            'SOCKET.DATA': { actions: ['countReceived', 'emitData', 'handleHeartbeats'] },
+            'SOCKET.DATA': [
+              { guard: 'heardAfterRetries', actions: ['clearRetries', 'countReceived', 'emitData', 'handleHeartbeats'] },
+              { guard: 'carriesHeartbeat', actions: ['countReceived', 'emitData', 'handleHeartbeats'] },
+              { actions: ['countReceived', 'emitData'] },
+            ],
             'HEARTBEAT.PING': { actions: 'sendPing' },
             'HEARTBEAT.DEAD': [
               { guard: 'reconnectsOnLoss', target: '#connection.RETRY_WAIT', actions: ['recordDead', 'planRetry'] },
@@ -466,6 +522,7 @@ export const connectionSampleEvents: ConnectionEvent[] = [
   { type: 'USER.CONNECT' },
   { type: 'SOCKET.CONNECTED', local: '127.0.0.1:50000', peer: '127.0.0.1:9000' },
   { type: 'SOCKET.DATA', chunk: Buffer.from('hi') },
+  { type: 'SOCKET.DATA', chunk: CLIENT_HEARTBEAT, frames: [decodeQtFrame(CLIENT_HEARTBEAT)] },
   { type: 'USER.SEND', data: Buffer.from('hello') },
   { type: 'SOCKET.BLOCKED' },
   { type: 'SOCKET.DRAIN' },

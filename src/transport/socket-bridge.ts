@@ -94,3 +94,11 @@ export function writeBounded(socket: net.Socket, data: Buffer | string, maxBuffe
   if (socket.writableLength + data.length > maxBufferedBytes && socket.writableLength > 0) return 'overflow';
   return socket.write(data) ? 'written' : 'blocked';
 }
+
+/** The error of a peer dropped because it does not read (`E_SLOW_CONSUMER`), see {@link writeBounded}. */
+export function slowConsumerError(socket: net.Socket, maxBufferedBytes: number): SynackErrorInfo {
+  return {
+    code: 'E_SLOW_CONSUMER',
+    message: `peer is not reading: dropped with ${socket.writableLength} bytes queued (limit ${maxBufferedBytes})`,
+  };
+}

@@ -1,71 +1,8 @@
 import net from 'node:net';
-import type { Observable } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, type Client, type ClientOptions } from '../../src/app/client.js';
-import type { SynackEvent } from '../../src/app/events.js';
 import { SynackError } from '../../src/errors.js';
-import { Cleanup, eventOnce, freePort, listenRaw, readAll, readBytes } from '../helpers.js';
-
-type Named<K extends SynackEvent['event']> = Extract<SynackEvent, { event: K }>;
-
-/** Records an events$ stream; `next` waits (bounded) for the next matching event after the last one returned. */
-class EventLog {
-  readonly events: SynackEvent[] = [];
-  completed = false;
-  #cursor = 0;
-  readonly #waiters = new Set<() => void>();
-
-  constructor(source: Observable<SynackEvent>) {
-    source.subscribe({
-      next: (event) => {
-        this.events.push(event);
-        for (const w of [...this.#waiters]) w();
-      },
-      complete: () => {
-        this.completed = true;
-        for (const w of [...this.#waiters]) w();
-      },
-    });
-  }
-
-  next<K extends SynackEvent['event']>(name: K, predicate: (e: Named<K>) => boolean = () => true, timeoutMs = 3_000): Promise<Named<K>> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        for (let i = this.#cursor; i < this.events.length; i++) {
-          const e = this.events[i]!;
-          if (e.event === name && predicate(e as Named<K>)) {
-            this.#cursor = i + 1;
-            done();
-            resolve(e as Named<K>);
-            return;
-          }
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`no ${name} event within ${timeoutMs} ms; got: ${this.names().join(', ')}`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-      };
-      this.#waiters.add(check);
-      check();
-    });
-  }
-
-  all<K extends SynackEvent['event']>(name: K): Named<K>[] {
-    return this.events.filter((e): e is Named<K> => e.event === name);
-  }
-
-  names(): string[] {
-    return this.events.map((e) => (e.event === 'state' ? `state ${e.state}` : e.event));
-  }
-
-  states(): string[] {
-    return this.all('state').map((e) => e.state);
-  }
-}
+import { Cleanup, EventLog, eventOnce, freePort, listenRaw, readAll, readBytes } from '../helpers.js';
 
 async function rejection(promise: Promise<unknown>): Promise<SynackError> {
   const error = await promise.then(
@@ -120,7 +57,7 @@ describe('synack client', () => {
       expect(await log.next('disconnected')).toEqual({ event: 'disconnected', id: c.id, peer: `127.0.0.1:${raw.port}`, reason: 'closed' });
       expect(log.states()).toEqual(['SYN_SENT', 'ESTABLISHED', 'FIN_WAIT', 'CLOSED']);
       expect(log.names().filter((n) => !n.startsWith('state'))).toEqual(['connected', 'sent', 'data', 'disconnected']);
-      expect(c.connection.getSnapshot().context).toMatchObject({ bytesOut: 6, bytesIn: 3, messagesOut: 1, messagesIn: 1 });
+      expect(c.connection.getSnapshot().context.stats).toMatchObject({ bytesOut: 6, bytesIn: 3, messagesOut: 1, messagesIn: 1 });
     });
 
     it('refuses to send while not connected, with E_NOT_CONNECTED', async () => {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/app/client.js';
 import type { SynackEvent } from '../../src/app/events.js';
-import { createServer } from '../../src/app/server.js';
+import { createServer, type ServerOptions } from '../../src/app/server.js';
 import {
   encodeQtFrame,
   frameText,
@@ -39,8 +39,8 @@ describe('qt relay server (seed 001)', () => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
 
-  async function startRelay() {
-    const server = createServer({ port: 0, framing: 'qt', relay: true });
+  async function startRelay(options: Pick<ServerOptions, 'connection'> = {}) {
+    const server = createServer({ port: 0, framing: 'qt', relay: true, ...options });
     const messages: Message[] = [];
     const ids = new Map<string, string>();
     server.events$.subscribe((e) => {
@@ -116,7 +116,7 @@ describe('qt relay server (seed 001)', () => {
       if (pos === half) {
         // The server now holds half a frame from every sender at once (the seed's bug case).
         for (const sender of senders) {
-          await waitFor(server.clients.get(sender.id)!, (s) => s.context.bytesIn === half + 1, 2_000, `${half + 1} bytes in`);
+          await waitFor(server.clients.get(sender.id)!, (s) => s.context.stats.bytesIn === half + 1, 2_000, `${half + 1} bytes in`);
         }
         expect(messages).toEqual([]);
       }
@@ -131,6 +131,24 @@ describe('qt relay server (seed 001)', () => {
     }
     expect(messages).toHaveLength(4);
     expect(server.list().map((c) => c.state)).toEqual(['ESTABLISHED', 'ESTABLISHED', 'ESTABLISHED', 'ESTABLISHED', 'ESTABLISHED']);
+  });
+
+  it('drops a receiver that stops reading at its buffer limit, keeps serving the others, and counts what it relayed', async () => {
+    const { join, server } = await startRelay({ connection: { maxBufferedBytes: 256 * 1024 } });
+    const [a, b, c] = [await join(), await join(), await join()];
+    c.socket.pause();
+    const frame = encodeQtFrame(mediaFrame(QtFrameType.IMAGE, randomBytes(1024)));
+    const count = 16 * 1024;
+    const stream = Buffer.concat(new Array<Buffer>(count).fill(frame));
+    const dropped = firstValue(server.events$, (e) => e.event === 'disconnected' && e.id === c.id, 5_000, 'the stalled receiver dropped');
+    const atB = readBytes(b.socket, stream.length, 5_000);
+    a.socket.write(stream);
+    expect(await dropped).toMatchObject({ reason: 'error', code: 'E_SLOW_CONSUMER' });
+    expect((await atB).equals(stream)).toBe(true);
+    const rows = new Map(server.list().map((row) => [row.id, row]));
+    expect(rows.get(b.id)).toMatchObject({ state: 'ESTABLISHED', bytesOut: stream.length, messagesOut: count });
+    expect(rows.get(a.id)).toMatchObject({ state: 'ESTABLISHED', bytesIn: stream.length, messagesIn: count, bytesOut: 0 });
+    expect(rows.has(c.id)).toBe(false);
   });
 
   it('relays images and video frames byte for byte', async () => {

@@ -1,90 +1,10 @@
 import net from 'node:net';
-import type { Observable } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/app/client.js';
 import { createServer, type Server, type ServerOptions } from '../../src/app/server.js';
 import { connectionState } from '../../src/machines/connection.js';
-import type { SynackEvent } from '../../src/app/events.js';
 import { SynackError } from '../../src/errors.js';
-import { Cleanup, connectRaw, eventOnce, listenRaw, readAll, readBytes, waitFor } from '../helpers.js';
-
-type Named<K extends SynackEvent['event']> = Extract<SynackEvent, { event: K }>;
-
-/** Records an events$ stream; `next` waits (bounded) for the next matching event after the last one returned. */
-class EventLog {
-  readonly events: SynackEvent[] = [];
-  completed = false;
-  #cursor = 0;
-  readonly #waiters = new Set<() => void>();
-
-  constructor(source: Observable<SynackEvent>) {
-    source.subscribe({
-      next: (event) => {
-        this.events.push(event);
-        for (const w of [...this.#waiters]) w();
-      },
-      complete: () => {
-        this.completed = true;
-        for (const w of [...this.#waiters]) w();
-      },
-    });
-  }
-
-  next<K extends SynackEvent['event']>(name: K, predicate: (e: Named<K>) => boolean = () => true, timeoutMs = 3_000): Promise<Named<K>> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        for (let i = this.#cursor; i < this.events.length; i++) {
-          const e = this.events[i]!;
-          if (e.event === name && predicate(e as Named<K>)) {
-            this.#cursor = i + 1;
-            done();
-            resolve(e as Named<K>);
-            return;
-          }
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`no ${name} event within ${timeoutMs} ms; got: ${this.events.map((e) => e.event).join(', ')}`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-      };
-      this.#waiters.add(check);
-      check();
-    });
-  }
-
-  /** Waits until `count` events of this name have been seen in all. */
-  async count(name: SynackEvent['event'], count: number, timeoutMs = 3_000): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (this.all(name).length < count) return;
-        done();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`only ${this.all(name).length} of ${count} ${name} events within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-      };
-      this.#waiters.add(check);
-      check();
-    });
-  }
-
-  all<K extends SynackEvent['event']>(name: K): Named<K>[] {
-    return this.events.filter((e): e is Named<K> => e.event === name);
-  }
-
-  names(): string[] {
-    return this.events.map((e) => (e.event === 'state' ? `state ${e.actor} ${e.state}` : e.event));
-  }
-}
+import { Cleanup, connectRaw, EventLog, eventOnce, listenRaw, readAll, readBytes, waitFor } from '../helpers.js';
 
 describe('synack server', () => {
   const cleanup = new Cleanup();

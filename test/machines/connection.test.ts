@@ -10,6 +10,7 @@ import {
   type ConnectionInput,
   type ConnectionStateName,
 } from '../../src/machines/connection.js';
+import { SERVER_HEARTBEAT_REPLY } from '../../src/transport/qt-frame.js';
 import { exploreModel, formatCoverage } from '../../src/testing/graph.js';
 import { Cleanup, eventOnce, fakeLink, freePort, listenRaw, readAll, readBytes, waitFor } from '../helpers.js';
 
@@ -92,7 +93,15 @@ describe('connection', () => {
       fake.actor.send({ type: 'USER.CONNECT' });
       expect(fake.state()).toBe('SYN_SENT');
       expect(fake.link.inputs).toEqual([
-        { host: '127.0.0.1', port: 9, socket: undefined, maxBufferedBytes: 8 * 1024 * 1024, framing: 'raw', maxFrameBytes: 64 * 1024 * 1024 },
+        {
+          host: '127.0.0.1',
+          port: 9,
+          socket: undefined,
+          maxBufferedBytes: 8 * 1024 * 1024,
+          framing: 'raw',
+          maxFrameBytes: 64 * 1024 * 1024,
+          stats: fake.context().stats,
+        },
       ]);
     });
 
@@ -111,7 +120,7 @@ describe('connection', () => {
       fake.link.emit({ type: 'SOCKET.DATA', chunk: Buffer.from('world!') });
       expect(fake.link.commands).toEqual(['WRITE hello', 'WRITE again']);
       expect(fake.received).toEqual(['world!']);
-      expect(fake.context()).toMatchObject({ bytesOut: 10, messagesOut: 2, bytesIn: 6, messagesIn: 1 });
+      expect(fake.context().stats).toMatchObject({ bytesOut: 10, messagesOut: 2, bytesIn: 6, messagesIn: 1 });
     });
 
     it('fails with E_CONN_REFUSED when the peer refuses and no retries are asked for', () => {
@@ -317,7 +326,7 @@ describe('connection', () => {
       expect(fake.state()).toBe('CLOSE_WAIT');
       fake.actor.send(send('still here'));
       expect(fake.link.commands).toEqual(['WRITE still here']);
-      expect(fake.context().bytesOut).toBe(10);
+      expect(fake.context().stats.bytesOut).toBe(10);
       fake.actor.send({ type: 'USER.CLOSE' });
       expect(fake.state()).toBe('LAST_ACK');
       expect(fake.link.commands).toEqual(['WRITE still here', 'END']);
@@ -343,7 +352,7 @@ describe('connection', () => {
       fake.link.emit(reset);
       fake.link.emit(closedWithError);
       expect(fake.state()).toBe('CLOSED');
-      expect(fake.context()).toMatchObject({ closeReason: 'reset', lastError: { code: 'E_CONN_RESET' }, bytesIn: 7 });
+      expect(fake.context()).toMatchObject({ closeReason: 'reset', lastError: { code: 'E_CONN_RESET' }, stats: { bytesIn: 7 } });
     });
 
     it('aborts at once on USER.ABORT, destroying the link', () => {
@@ -500,6 +509,22 @@ describe('connection over loopback', () => {
   const closedFor = (snapshot: Parameters<typeof connectionState>[0]) =>
     ['CLOSED', 'FAILED'].includes(connectionState(snapshot)) && snapshot.context.closedAt !== null;
 
+  it('hands each chunk to data listeners during the call, and lets go of it once delivered', async () => {
+    const { server, port, sockets } = await listenRaw();
+    cleanup.server(server, sockets);
+    const accepted = eventOnce(server, 'connection');
+    const { actor } = dial({ port, framing: 'qt' });
+    const seen: { during: string; event: { chunk?: Buffer; frames?: unknown[] } }[] = [];
+    actor.on('data', (event) => seen.push({ during: `${event.chunk.length} bytes, ${event.frames?.length} frames`, event }));
+    await waitFor(actor, inState('ESTABLISHED'));
+    const [peer] = (await accepted) as [net.Socket];
+    peer.write(SERVER_HEARTBEAT_REPLY);
+    await waitFor(actor, (s) => s.context.stats.messagesIn === 1);
+    expect(seen.map((s) => s.during)).toEqual([`${SERVER_HEARTBEAT_REPLY.length} bytes, 1 frames`]);
+    expect(seen[0]!.event.chunk).toBeUndefined();
+    expect(seen[0]!.event.frames).toBeUndefined();
+  });
+
   it('connects, exchanges bytes both ways, and closes gracefully', async () => {
     const { server, port, sockets } = await listenRaw();
     cleanup.server(server, sockets);
@@ -511,7 +536,7 @@ describe('connection over loopback', () => {
     actor.send({ type: 'USER.SEND', data: Buffer.from('hello') });
     expect((await fromClient).toString()).toBe('hello');
     peer.write('world');
-    await waitFor(actor, (s) => s.context.bytesIn >= 5);
+    await waitFor(actor, (s) => s.context.stats.bytesIn >= 5);
     expect(Buffer.concat(received).toString()).toBe('world');
     const peerEnded = eventOnce(peer, 'end');
     actor.send({ type: 'USER.CLOSE' });
@@ -519,7 +544,7 @@ describe('connection over loopback', () => {
     await peerEnded;
     const final = await waitFor(actor, closedFor);
     expect(connectionState(final)).toBe('CLOSED');
-    expect(final.context).toMatchObject({ closeReason: 'closed', bytesOut: 5, bytesIn: 5, peer: `127.0.0.1:${port}` });
+    expect(final.context).toMatchObject({ closeReason: 'closed', stats: { bytesOut: 5, bytesIn: 5 }, peer: `127.0.0.1:${port}` });
   });
 
   it('fails with E_CONN_REFUSED when nothing listens', async () => {
@@ -578,7 +603,7 @@ describe('connection over loopback', () => {
     await waitFor(actor, inState('ESTABLISHED'));
     const [peer] = (await accepted) as [net.Socket];
     peer.write('some bytes first');
-    await waitFor(actor, (s) => s.context.bytesIn > 0);
+    await waitFor(actor, (s) => s.context.stats.bytesIn > 0);
     peer.resetAndDestroy();
     const final = await waitFor(actor, closedFor);
     expect(connectionState(final)).toBe('CLOSED');

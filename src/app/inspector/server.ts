@@ -102,7 +102,8 @@ export function serveEvents(
  * and its recent events, kept live over Server-Sent Events. Every request must carry the random
  * token of the URL; a request with another `Host` (DNS rebinding) or a foreign `Origin` is
  * refused with 403. Recording starts when the first page connects and stops with the last.
- * The inspector never keeps the process alive by itself.
+ * The supervisor is made inspectable ({@link Supervisor.makeInspectable}), so that actors made
+ * from now on are seen live once a page opens. The inspector never keeps the process alive by itself.
  *
  * @example
  * ```ts
@@ -117,6 +118,7 @@ export function serveEvents(
 export async function startInspector(supervisor: Supervisor, options: InspectorOptions = {}): Promise<Inspector> {
   const host = options.host ?? '127.0.0.1';
   if (host !== '127.0.0.1') throw new SynackError('E_USAGE', `the inspector serves on 127.0.0.1 only, not ${String(host)}`);
+  supervisor.makeInspectable();
   const token = randomBytes(24).toString('base64url');
   const expected = Buffer.from(token);
   const recorder = new InspectionRecorder({

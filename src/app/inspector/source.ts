@@ -20,8 +20,9 @@ function childrenOf(actor: AnyActorRef): AnyActorRef[] {
 /**
  * What an {@link InspectionRecorder} needs to watch a supervisor: its inspection events, the
  * actors alive now (the supervisor, its listeners and clients, their accepted connections and
- * their children), and the parent of an accepted connection, which is the root of its own
- * system and is found in its listener's client table.
+ * their children, and the other actors it inspects: {@link Supervisor.roots}), and the parent
+ * of an accepted connection, which is the root of its own system and is found in its
+ * listener's client table.
  *
  * @example
  * ```ts
@@ -32,7 +33,7 @@ export function supervisorSource(supervisor: Supervisor): Pick<RecorderOptions, 
   return {
     source: supervisor.inspection$,
     seed: function* () {
-      const pending: AnyActorRef[] = [supervisor.actor];
+      const pending: AnyActorRef[] = [...supervisor.roots().reverse(), supervisor.actor];
       for (let actor = pending.pop(); actor; actor = pending.pop()) {
         yield actor;
         pending.push(...childrenOf(actor).reverse());

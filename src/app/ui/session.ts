@@ -249,7 +249,8 @@ export class UiSession {
 
   constructor(options: UiSessionOptions) {
     this.#ownsSupervisor = !options.supervisor;
-    this.supervisor = options.supervisor ?? new Supervisor();
+    // The page has an inspector tab: actors made before it opens are to be seen live too.
+    this.supervisor = options.supervisor ?? new Supervisor({ inspectable: true });
     this.settings = options.settings;
     this.#interfaces = options.interfaces ?? (() => listInterfaces());
     this.#flushMs = options.flushMs ?? 50;
@@ -356,16 +357,16 @@ export class UiSession {
       id: card.id,
       config: card.config,
       state,
-      badge: badgeOf(state, c.retries, c.retry.attempts),
+      badge: badgeOf(state, c.retries, c.config.retry.attempts),
       retries: c.retries,
-      attempts: c.retry.attempts,
+      attempts: c.config.retry.attempts,
       retryDelayMs: c.retryDelayMs,
       peer: c.peer ?? null,
       local: c.local ?? null,
-      bytesIn: c.bytesIn,
-      bytesOut: c.bytesOut,
-      messagesIn: c.messagesIn,
-      messagesOut: c.messagesOut,
+      bytesIn: c.stats.bytesIn,
+      bytesOut: c.stats.bytesOut,
+      messagesIn: c.stats.messagesIn,
+      messagesOut: c.stats.messagesOut,
       establishedAt: OPEN.includes(state) && state !== 'SYN_SENT' ? c.establishedAt : null,
       closeReason: c.closeReason,
       lastError: c.lastError,
@@ -556,7 +557,7 @@ export class UiSession {
       }),
       client.state$.subscribe((snapshot) => {
         const state = connectionState(snapshot);
-        const badge = badgeOf(state, snapshot.context.retries, snapshot.context.retry.attempts);
+        const badge = badgeOf(state, snapshot.context.retries, snapshot.context.config.retry.attempts);
         if (badge !== last) {
           last = badge;
           card.history.push({ badge, ts: Date.now() });

@@ -8,7 +8,7 @@ import { supervisorSource } from '../../../src/app/inspector/source.js';
 import { createServer } from '../../../src/app/server.js';
 import { Supervisor } from '../../../src/app/supervisor.js';
 import { connectionMachine } from '../../../src/machines/connection.js';
-import { Cleanup } from '../../helpers.js';
+import { Cleanup, connectRaw } from '../../helpers.js';
 
 /** A small machine with a nested state, a counter and a Buffer in its context. */
 const lamp = setup({
@@ -215,6 +215,32 @@ describe('inspection recorder', () => {
     expect(latest.get('c1')!.context).not.toHaveProperty('adopted');
     expect(latest.get('server-1')!.context).not.toHaveProperty('clients');
   });
+
+  it("follows live a server's connection accepted before anyone inspected", async () => {
+    const supervisor = cleanup.add(new Supervisor(), (s) => s.shutdown());
+    const server = createServer({ port: 0, supervisor, id: 'server-1' });
+    cleanup.add(server, (s) => s.close({ graceMs: 200 }));
+    const { port } = await server.listen();
+    const socket = cleanup.socket(await connectRaw(port));
+    await vi.waitFor(() => expect(server.clients.size).toBe(1), { timeout: 2_000 });
+    const recorder = new InspectionRecorder({ ...supervisorSource(supervisor), throttleMs: 20 });
+    const latest = new Map<string, ActorView>();
+    cleanup.add(
+      recorder.live$.subscribe((m) => {
+        if (m.type === 'snapshot') for (const a of m.actors) latest.set(a.id, a);
+        if (m.type === 'actor') latest.set(m.actor.id, m.actor);
+      }),
+      (s) => s.unsubscribe(),
+    );
+    socket.write('hello');
+    await vi.waitFor(
+      () => {
+        expect(latest.get('c1')!.events.map((e) => e.type)).toContain('SOCKET.DATA');
+        expect(latest.get('c1')!.context).toMatchObject({ stats: { bytesIn: 5 } });
+      },
+      { timeout: 2_000 },
+    );
+  });
 });
 
 describe('supervisor inspection stream', () => {
@@ -223,18 +249,75 @@ describe('supervisor inspection stream', () => {
     try {
       const unsubscribed = vi.fn();
       const inspect = vi.spyOn(supervisor.actor.system, 'inspect').mockImplementation(() => ({ unsubscribe: unsubscribed }));
-      supervisor.inspect({ type: '@xstate.actor', actorRef: supervisor.actor, rootId: supervisor.actor.sessionId });
-      expect(inspect).not.toHaveBeenCalled();
+      expect(supervisor.inspect).toBeUndefined();
       const seen: InspectionEvent[] = [];
       const a = supervisor.inspection$.subscribe((e) => seen.push(e));
       const b = supervisor.inspection$.subscribe(() => {});
       expect(inspect).toHaveBeenCalledTimes(1);
-      supervisor.inspect({ type: '@xstate.actor', actorRef: supervisor.actor, rootId: supervisor.actor.sessionId });
+      supervisor.inspect!({ type: '@xstate.actor', actorRef: supervisor.actor, rootId: supervisor.actor.sessionId });
       expect(seen).toHaveLength(1);
       a.unsubscribe();
       b.unsubscribe();
       expect(unsubscribed).toHaveBeenCalledTimes(1);
+      expect(supervisor.inspect).toBeUndefined();
     } finally {
+      supervisor.shutdown();
+    }
+  });
+
+  it('hands out an observer at once when asked for one, or made inspectable', () => {
+    const events: InspectionEvent[] = [];
+    const given = new Supervisor({ inspect: (e) => events.push(e) });
+    const inspectable = new Supervisor({ inspectable: true });
+    try {
+      expect(given.inspect).toBeTypeOf('function');
+      expect(inspectable.inspect).toBeTypeOf('function');
+      expect(events.length).toBeGreaterThan(0);
+    } finally {
+      given.shutdown();
+      inspectable.shutdown();
+    }
+  });
+
+  it('attaches nothing to an adopted actor until someone inspects, then follows it until it stops', () => {
+    const supervisor = new Supervisor();
+    const actor = createActor(lamp);
+    try {
+      const attach = vi.spyOn(actor.system, 'inspect');
+      supervisor.adopt(actor);
+      actor.start();
+      actor.send({ type: 'FLIP' });
+      expect(attach).not.toHaveBeenCalled();
+      const seen: InspectionEvent[] = [];
+      const sub = supervisor.inspection$.subscribe((e) => seen.push(e));
+      expect(attach).toHaveBeenCalledTimes(1);
+      actor.send({ type: 'FLIP' });
+      expect(seen.some((e) => e.type === '@xstate.event' && e.actorRef === actor && e.event.type === 'FLIP')).toBe(true);
+      sub.unsubscribe();
+      const count = seen.length;
+      actor.send({ type: 'FLIP' });
+      expect(seen).toHaveLength(count);
+      actor.stop();
+      const again = supervisor.inspection$.subscribe(() => {});
+      expect(attach).toHaveBeenCalledTimes(1);
+      again.unsubscribe();
+    } finally {
+      actor.stop();
+      supervisor.shutdown();
+    }
+  });
+
+  it("gives a permanent observer every adopted actor's events", () => {
+    const events: InspectionEvent[] = [];
+    const supervisor = new Supervisor({ inspect: (e) => events.push(e) });
+    const actor = createActor(lamp);
+    try {
+      supervisor.adopt(actor);
+      actor.start();
+      actor.send({ type: 'FLIP' });
+      expect(events.some((e) => e.type === '@xstate.event' && e.actorRef === actor && e.event.type === 'FLIP')).toBe(true);
+    } finally {
+      actor.stop();
       supervisor.shutdown();
     }
   });
