@@ -3,7 +3,7 @@ import { access, mkdir, readdir, stat } from 'node:fs/promises';
 import type net from 'node:net';
 import path from 'node:path';
 import { Observable, Subject, type Subscription } from 'rxjs';
-import { createActor, type InspectionEvent } from 'xstate';
+import { createActor } from 'xstate';
 import { SynackError, type SynackErrorInfo } from '../errors.js';
 import { fileReceiveMachine, fileReceiveState, type FileReceiveActor, type FileReceiveInput, type FileReceiveSnapshot } from '../machines/file-receive.js';
 import { fileSendMachine, fileSendState, type FileSendActor, type FileSendInput, type FileSendSnapshot } from '../machines/file-send.js';
@@ -87,8 +87,8 @@ export class FileSend {
     this.actor = createActor(machine ?? fileSendMachine, {
       id: this.id,
       input: { ...input, id: this.id },
-      ...(supervisor?.inspect ? { inspect: supervisor.inspect } : {}),
     });
+    supervisor?.adopt(this.actor);
     this.state$ = snapshots$(this.actor);
     this.events$ = this.#events.asObservable();
     this.done = new Promise<SentFile>((resolve, reject) => this.#wire(batch ?? {}, resolve, reject));
@@ -385,7 +385,7 @@ export class FileReceiver {
   readonly #events = new Subject<FileTransferEvent>();
   readonly #actors = new Map<string, FileReceiveActor>();
   readonly #partials = new PartialStore();
-  readonly #inspect: ((event: InspectionEvent) => void) | undefined;
+  readonly #supervisor: Supervisor | undefined;
   #listening: Subscription | undefined;
   #accepting = false;
   #settledOnce = false;
@@ -396,7 +396,7 @@ export class FileReceiver {
   constructor(options: FileReceiverOptions) {
     this.#options = options;
     this.id = options.id ?? nextId(options.supervisor, 'recv');
-    this.#inspect = options.supervisor?.inspect;
+    this.#supervisor = options.supervisor;
     this.events$ = this.#events.asObservable();
     this.closed = new Promise((resolve) => (this.#markClosed = resolve));
   }
@@ -451,8 +451,8 @@ export class FileReceiver {
         ...(o.lingerMs !== undefined ? { lingerMs: o.lingerMs } : {}),
         ...(o.progressIntervalMs !== undefined ? { progressIntervalMs: o.progressIntervalMs } : {}),
       },
-      ...(this.#inspect ? { inspect: this.#inspect } : {}),
     });
+    this.#supervisor?.adopt(actor);
     this.#actors.set(id, actor);
     this.#watch(id, actor);
     this.#events.next({ event: 'connected', id, peer: actor.getSnapshot().context.peer ?? '?' });

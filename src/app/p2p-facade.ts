@@ -1,5 +1,5 @@
 import { filter, firstValueFrom, type Observable, Subject } from 'rxjs';
-import { waitFor, type ActorRef, type InspectionEvent, type Snapshot } from 'xstate';
+import { waitFor, type ActorRef, type AnyActorRef, type Snapshot } from 'xstate';
 import { SynackError, type SynackErrorInfo } from '../errors.js';
 import type { P2pFacadeEvent } from './p2p-events.js';
 import type { Supervisor } from './supervisor.js';
@@ -59,12 +59,13 @@ export abstract class P2pFacade {
   readonly id: string;
   readonly events$: Observable<P2pFacadeEvent>;
   readonly #events = new Subject<P2pFacadeEvent>();
-  /** The supervisor's inspection observer, for the actors the facade makes. */
-  protected readonly inspect: ((event: InspectionEvent) => void) | undefined;
+  /** Brings each actor the facade makes under its supervisor's inspection (free while nobody inspects). */
+  protected readonly adopt: ((actor: AnyActorRef) => void) | undefined;
 
   protected constructor(kind: 'registry' | 'peer', options: { id?: string; supervisor?: Supervisor }) {
     this.id = options.id ?? options.supervisor?.nextId(kind) ?? kind;
-    this.inspect = options.supervisor?.inspect;
+    const supervisor = options.supervisor;
+    this.adopt = supervisor ? (actor) => supervisor.adopt(actor) : undefined;
     this.events$ = this.#events.asObservable();
   }
 

@@ -10,7 +10,7 @@ import { drain, P2pFacade } from './p2p-facade.js';
 import type { Supervisor } from './supervisor.js';
 
 /** A peer's options: the peer machine's {@link PeerInput}, with the registry also as text. */
-export interface PeerOptions extends Omit<PeerInput, 'registry' | 'clients' | 'chat' | 'inspect'> {
+export interface PeerOptions extends Omit<PeerInput, 'registry' | 'clients' | 'chat' | 'adopt'> {
   /** The registry, as `host:port` (`[::1]:9000` for IPv6) or an object. */
   registry: string | { host: string; port: number };
   /** Lends its inspection observer and its id sequence. */
@@ -64,15 +64,15 @@ export class Peer extends P2pFacade {
       throw new SynackError('E_USAGE', `invalid peer name ${JSON.stringify(options.name)}: ${(error as Error).message.replace(/^greeting: /, '')}`);
     }
     this.name = options.name;
-    const inspect = this.inspect;
-    this.clients = new ClientTable({ idPrefix: 'in', inspect });
+    const adopt = this.adopt;
+    this.clients = new ClientTable({ idPrefix: 'in', ...(adopt ? { adopted: adopt } : {}) });
     const { frameTimeoutMs, connectTimeoutMs, maxPayloadBytes } = options;
-    this.chat = new ChatLinks({ inbound: this.clients, frameTimeoutMs, connectTimeoutMs, maxPayloadBytes, inspect });
+    this.chat = new ChatLinks({ inbound: this.clients, frameTimeoutMs, connectTimeoutMs, maxPayloadBytes, adopt });
     this.actor = createActor(peerMachine, {
       id: this.id,
-      input: { ...input, id: this.id, registry, clients: this.clients, chat: this.chat, inspect },
-      inspect,
+      input: { ...input, id: this.id, registry, clients: this.clients, chat: this.chat, adopt },
     });
+    adopt?.(this.actor);
     this.state$ = snapshots$(this.actor);
     this.#wire();
     this.actor.start();

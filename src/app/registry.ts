@@ -45,12 +45,12 @@ export class Registry extends P2pFacade {
   constructor(options: RegistryOptions) {
     super('registry', options);
     const { supervisor: _supervisor, ...input } = options;
-    this.clients = new ClientTable({ idPrefix: 'c', inspect: this.inspect });
+    this.clients = new ClientTable({ idPrefix: 'c', ...(this.adopt ? { adopted: this.adopt } : {}) });
     this.actor = createActor(registryMachine, {
       id: this.id,
       input: { ...input, id: this.id, clients: this.clients, localAddresses: options.localAddresses ?? hostAddresses() },
-      inspect: this.inspect,
     });
+    this.adopt?.(this.actor);
     this.state$ = snapshots$(this.actor);
     this.#wire();
     this.actor.start();

@@ -131,10 +131,11 @@ export class Supervisor {
       this.#roots.delete(actor);
       release?.();
     };
+    // Let go once the actor's last inspection event (sent after its observers hear of the end) is out.
     actor.subscribe({
-      complete: forget,
+      complete: () => queueMicrotask(forget),
       error: (error) => {
-        forget();
+        queueMicrotask(forget);
         this.errors$.next(SynackError.from(error, actor.id).toInfo());
       },
     });

@@ -9,7 +9,7 @@
  * {@link ChatLinks}, a map like the client table, never children of the peer.
  */
 import { Subject, type Subscription } from 'rxjs';
-import { assertEvent, assign, createActor, emit, enqueueActions, fromCallback, sendTo, setup, stateIn, type ActorRefFrom, type InspectionEvent, type SnapshotFrom } from 'xstate';
+import { assertEvent, assign, createActor, emit, enqueueActions, fromCallback, sendTo, setup, stateIn, type ActorRefFrom, type AnyActorRef, type SnapshotFrom } from 'xstate';
 import { SynackError, type SynackErrorInfo } from '../errors.js';
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -93,7 +93,8 @@ export interface ChatLinksOptions {
   maxPayloadBytes?: number;
   /** Give up dialling a peer after this long. Default 5 s. */
   connectTimeoutMs?: number;
-  inspect?: (event: InspectionEvent) => void;
+  /** Told of every connection actor before it starts (a supervisor's inspection hooks in here). */
+  adopt?: (actor: AnyActorRef) => void;
 }
 
 interface Pending {
@@ -140,7 +141,7 @@ export class ChatLinks {
   readonly #frameTimeoutMs: number;
   readonly #maxPayloadBytes: number;
   readonly #connectTimeoutMs: number;
-  readonly #inspect: ((event: InspectionEvent) => void) | undefined;
+  readonly #adopt: ((actor: AnyActorRef) => void) | undefined;
   readonly #subscription: Subscription;
   #self: { name: string; host: string | null; port: number } | null = null;
   #sequence = 0;
@@ -150,7 +151,7 @@ export class ChatLinks {
     this.#frameTimeoutMs = options.frameTimeoutMs ?? REGISTRY_DEFAULTS.frameTimeoutMs;
     this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? PEER_DEFAULTS.connectTimeoutMs;
-    this.#inspect = options.inspect;
+    this.#adopt = options.adopt;
     this.#subscription = this.#inbound.events$.subscribe((event) => {
       if (event.type === 'connected') this.#accept(event.id, event.peer);
       else if (event.type === 'data') this.#receive(event.id, event.chunk);
@@ -256,8 +257,8 @@ export class ChatLinks {
     const actor = createActor(connectionMachine, {
       id,
       input: { id, host, port, connectTimeoutMs: this.#connectTimeoutMs },
-      ...(this.#inspect ? { inspect: this.#inspect } : {}),
     });
+    this.#adopt?.(actor);
     link.actor = actor;
     let last: ConnectionStateName | undefined;
     actor.on('data', ({ chunk }) => this.#receive(id, chunk));
@@ -398,7 +399,7 @@ export interface PeerLinkInput {
   connectTimeoutMs: number;
   frameTimeoutMs: number;
   maxPayloadBytes: number;
-  inspect: ((event: InspectionEvent) => void) | undefined;
+  adopt: ((actor: AnyActorRef) => void) | undefined;
 }
 
 /**
@@ -410,8 +411,8 @@ const registryLink = fromCallback<PeerLinkCommand, PeerLinkInput, PeerEvent>(({ 
   const actor = createActor(connectionMachine, {
     id: input.id,
     input: { id: input.id, host: input.host, port: input.port, reconnect: true, retry: input.retry, connectTimeoutMs: input.connectTimeoutMs },
-    ...(input.inspect ? { inspect: input.inspect } : {}),
   });
+  input.adopt?.(actor);
   let decoder: P2pFrameDecoder | undefined;
   let timer: NodeJS.Timeout | undefined;
   let up = false;
@@ -521,7 +522,8 @@ export interface PeerInput {
   clients?: ClientTable;
   /** Chat links; made over `clients` if not given. */
   chat?: ChatLinks;
-  inspect?: (event: InspectionEvent) => void;
+  /** Told of every connection actor the peer makes, before it starts (a supervisor's inspection hooks in here). */
+  adopt?: (actor: AnyActorRef) => void;
 }
 
 /** The peer's settings, fixed by its input. */
@@ -537,7 +539,7 @@ export interface PeerConfig {
   connectTimeoutMs: number;
   frameTimeoutMs: number;
   maxPayloadBytes: number;
-  inspect: ((event: InspectionEvent) => void) | undefined;
+  adopt: ((actor: AnyActorRef) => void) | undefined;
 }
 
 // Kept under 20 top-level fields, like the registry's (XState copies it on every assign).
@@ -757,7 +759,7 @@ export const peerMachine = setup({
         connectTimeoutMs,
         frameTimeoutMs,
         maxPayloadBytes,
-        inspect: input.inspect,
+        adopt: input.adopt,
       },
       boundPort: null,
       self: null,
@@ -769,7 +771,7 @@ export const peerMachine = setup({
       listener: 'STOPPED',
       lastError: null,
       clients,
-      chat: input.chat ?? new ChatLinks({ inbound: clients, frameTimeoutMs, maxPayloadBytes, connectTimeoutMs, ...(input.inspect ? { inspect: input.inspect } : {}) }),
+      chat: input.chat ?? new ChatLinks({ inbound: clients, frameTimeoutMs, maxPayloadBytes, connectTimeoutMs, ...(input.adopt ? { adopt: input.adopt } : {}) }),
     };
   },
   initial: 'STOPPED',
@@ -821,7 +823,7 @@ export const peerMachine = setup({
                   connectTimeoutMs: context.config.connectTimeoutMs,
                   frameTimeoutMs: context.config.frameTimeoutMs,
                   maxPayloadBytes: context.config.maxPayloadBytes,
-                  inspect: context.config.inspect,
+                  adopt: context.config.adopt,
                 }),
               },
               on: {

@@ -1,7 +1,11 @@
 import { Observable, type Subscriber, type Subscription } from 'rxjs';
 import type { AnyActorRef, AnyMachineSnapshot, AnyStateMachine, InspectionEvent, StateValue } from 'xstate';
 import { connectionState, type ConnectionSnapshot } from '../../machines/connection.js';
+import { fileReceiveState, type FileReceiveSnapshot } from '../../machines/file-receive.js';
+import { fileSendState, type FileSendSnapshot } from '../../machines/file-send.js';
 import { listenerState, type ListenerSnapshot } from '../../machines/listener.js';
+import { peerState, type PeerSnapshot } from '../../machines/peer.js';
+import { registryState, type RegistrySnapshot } from '../../machines/registry.js';
 import { describeMachine, type MachineView } from './statechart.js';
 
 /** One event an actor received, as the inspector shows it. */
@@ -81,6 +85,13 @@ interface ActorRecord {
 const STATE_NAMES: Record<string, (snapshot: AnyMachineSnapshot) => string> = {
   connection: (snapshot) => connectionState(snapshot as unknown as ConnectionSnapshot),
   listener: (snapshot) => listenerState(snapshot as unknown as ListenerSnapshot),
+  registry: (snapshot) => registryState(snapshot as unknown as RegistrySnapshot),
+  peer: (snapshot) => {
+    const { chat, registry } = peerState(snapshot as unknown as PeerSnapshot);
+    return `${chat}/${registry}`;
+  },
+  'file-send': (snapshot) => fileSendState(snapshot as unknown as FileSendSnapshot),
+  'file-receive': (snapshot) => fileReceiveState(snapshot as unknown as FileReceiveSnapshot),
 };
 
 const views = new WeakMap<AnyStateMachine, MachineView>();
@@ -91,8 +102,8 @@ function leafNames(value: StateValue): string[] {
 }
 
 /**
- * The TCP-style name of a machine snapshot's state: `connectionState`/`listenerState` where they
- * apply, else the names of its active leaf states.
+ * The TCP-style name of a machine snapshot's state, from its machine's own naming (`connectionState`,
+ * `peerState`…) where there is one, else the names of its active leaf states.
  *
  * @example
  * ```ts

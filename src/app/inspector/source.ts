@@ -40,10 +40,11 @@ export function supervisorSource(supervisor: Supervisor): Pick<RecorderOptions, 
       }
     },
     parentOf: (actor) => {
-      for (const child of Object.values(supervisor.children())) {
-        if (tableOf(child)?.get(actor.id) === actor) return child;
+      const roots = supervisor.roots();
+      for (const owner of [...Object.values(supervisor.children()), ...roots]) {
+        if (tableOf(owner)?.get(actor.id) === actor) return owner;
       }
-      return undefined;
+      return roots.includes(actor) ? supervisor.actor : undefined;
     },
   };
 }

@@ -279,7 +279,7 @@ describe('supervisor inspection stream', () => {
     }
   });
 
-  it('attaches nothing to an adopted actor until someone inspects, then follows it until it stops', () => {
+  it('attaches nothing to an adopted actor until someone inspects, then follows it until it stops', async () => {
     const supervisor = new Supervisor();
     const actor = createActor(lamp);
     try {
@@ -298,6 +298,7 @@ describe('supervisor inspection stream', () => {
       actor.send({ type: 'FLIP' });
       expect(seen).toHaveLength(count);
       actor.stop();
+      await new Promise<void>((resolve) => queueMicrotask(resolve)); // its last inspection event is out, then it is let go
       const again = supervisor.inspection$.subscribe(() => {});
       expect(attach).toHaveBeenCalledTimes(1);
       again.unsubscribe();

@@ -66,9 +66,10 @@ export class LiveChannel {
     this.#req = req;
   }
 
-  static open(port: number, token: string): Promise<LiveChannel> {
+  /** The UI's live channel, or with `path` another event stream (the inspector's `/events`). */
+  static open(port: number, token: string, path = '/api/events'): Promise<LiveChannel> {
     return new Promise((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port, path: `/api/events?token=${token}`, agent: false });
+      const req = http.get({ host: '127.0.0.1', port, path: `${path}?token=${token}`, agent: false });
       const channel = new LiveChannel(req);
       const timer = setTimeout(() => {
         req.destroy();
