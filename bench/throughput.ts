@@ -2,8 +2,8 @@
  * Raw-framing byte throughput, client → server: a synack Client writing to a synack Server
  * against a `net` client writing to a `net` server, same chunk size, same backpressure rule.
  * Server and client each run in their own process; the server times first byte → last byte.
- * Server and client are pinned to different cores. Rounds alternate raw and synack; the median
- * of each is reported (loopback throughput on a shared 2-vCPU VM varies a lot run to run).
+ * Server and client are pinned to different cores. After one unmeasured warm-up round each,
+ * rounds alternate raw and synack; the median of each is reported (loopback throughput on a shared 2-vCPU VM varies a lot run to run).
  */
 import { explainMisses } from './diagnose.js';
 import { fmt, higherIsBetter, median, startChild, type BenchOptions, type BenchRow, type ChildHandle } from './types.js';
@@ -30,17 +30,22 @@ export async function benchThroughput({ quick }: BenchOptions): Promise<BenchRow
       ports[mode] = (await pairs[mode].server.next<{ type: 'listening'; port: number }>('listening')).port;
       await pairs[mode].client.next('ready');
     }
+    const go = async (mode: (typeof modes)[number]) => {
+      const { server, client } = pairs[mode];
+      await server.request('expect', { bytes });
+      const done = server.next<{ type: 'done'; bytes: number; ms: number; cpuMs: number }>('done', 60_000);
+      const sent = client.request('run', { port: ports[mode], bytes, chunkBytes }, 'sent', 60_000);
+      const result = await done;
+      await sent;
+      return result;
+    };
+    if (!quick) for (const mode of modes) await go(mode); // warm up: JIT and socket buffers, unmeasured
     const rate: Record<string, number[]> = { raw: [], synack: [] };
     const cpuPerGiB: Record<string, number[]> = { raw: [], synack: [] };
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? modes : ([...modes].reverse() as unknown as typeof modes);
       for (const mode of order) {
-        const { server, client } = pairs[mode];
-        await server.request('expect', { bytes });
-        const done = server.next<{ type: 'done'; bytes: number; ms: number; cpuMs: number }>('done', 60_000);
-        const sent = client.request('run', { port: ports[mode], bytes, chunkBytes }, 'sent', 60_000);
-        const result = await done;
-        await sent;
+        const result = await go(mode);
         rate[mode]!.push(result.bytes / MiB / (result.ms / 1000));
         cpuPerGiB[mode]!.push((result.cpuMs / result.bytes) * 1024 * MiB);
       }
@@ -48,7 +53,7 @@ export async function benchThroughput({ quick }: BenchOptions): Promise<BenchRow
     const synack = median(rate.synack!);
     const raw = median(rate.raw!);
     const note =
-      `${rounds}× ${bytes / MiB} MiB in 64 KiB writes, median; server CPU per GiB: ` +
+      `${rounds}× ${bytes / MiB} MiB in 64 KiB writes after a warm-up round, median; server CPU per GiB: ` +
       `synack ${fmt(median(cpuPerGiB.synack!))} ms, raw ${fmt(median(cpuPerGiB.raw!))} ms`;
     return explainMisses([higherIsBetter('raw-framing throughput, client → server', synack, raw, 'MiB/s', 0.9, note)]);
   } finally {
