@@ -129,6 +129,8 @@ export interface LinkInput {
   maxBufferedBytes: number;
   framing: Framing;
   maxFrameBytes: number;
+  /** Answer each qt heartbeat frame with the seed server's reply, right where it is read. */
+  answerHeartbeats: boolean;
   /** The connection's counters: the link sees a chunk counted, and so delivered, by them. */
   stats: ConnectionStats;
 }
@@ -138,6 +140,21 @@ const socketLink = fromCallback<LinkCommand, LinkInput, ConnectionEvent>(({ inpu
   const socket =
     input.socket ?? net.connect({ host: input.host!, port: input.port!, allowHalfOpen: true, noDelay: true });
   const decoder = input.framing === 'qt' ? new QtFrameDecoder({ maxFrameBytes: input.maxFrameBytes }) : null;
+  const write = (data: Buffer) => {
+    const result = writeBounded(socket, data, input.maxBufferedBytes);
+    if (result === 'blocked') sendBack({ type: 'SOCKET.BLOCKED' });
+    if (result === 'overflow') {
+      sendBack({ type: 'SOCKET.ERROR', error: slowConsumerError(socket, input.maxBufferedBytes) });
+      socket.destroy();
+    }
+  };
+  // Pings are answered here, one write per chunk, not as an actor event and a link command each;
+  // the machine still hears of every chunk (SOCKET.DATA) and reports the heartbeat.
+  const answer = (frames: QtFrame[]) => {
+    let beats = 0;
+    for (const frame of frames) if (isHeartbeat(frame)) beats++;
+    if (beats > 0) write(beats === 1 ? SERVER_HEARTBEAT_REPLY : Buffer.concat(new Array<Buffer>(beats).fill(SERVER_HEARTBEAT_REPLY)));
+  };
   const deliver = (chunk: Buffer, frames?: QtFrame[]) => {
     const emitted: DataEmitted = frames ? { type: 'data', chunk, frames } : { type: 'data', chunk };
     const event: LinkData = frames ? { type: 'SOCKET.DATA', chunk, frames, emitted } : { type: 'SOCKET.DATA', chunk, emitted };
@@ -157,24 +174,20 @@ const socketLink = fromCallback<LinkCommand, LinkInput, ConnectionEvent>(({ inpu
       decoder.push(event.chunk, frames);
     } catch (error) {
       // The frames before the bad one in this chunk were whole and valid: deliver them first.
-      if (frames.length > 0) deliver(event.chunk, frames);
+      if (frames.length > 0) {
+        if (input.answerHeartbeats) answer(frames);
+        deliver(event.chunk, frames);
+      }
       sendBack({ type: 'SOCKET.ERROR', error: SynackError.from(error).toInfo() });
       socket.destroy();
       return;
     }
+    if (input.answerHeartbeats) answer(frames);
     deliver(event.chunk, frames);
   });
   receive((command) => {
-    if (command.type === 'WRITE') {
-      const result = writeBounded(socket, command.data, input.maxBufferedBytes);
-      if (result === 'blocked') sendBack({ type: 'SOCKET.BLOCKED' });
-      if (result === 'overflow') {
-        sendBack({ type: 'SOCKET.ERROR', error: slowConsumerError(socket, input.maxBufferedBytes) });
-        socket.destroy();
-      }
-    } else {
-      socket.end();
-    }
+    if (command.type === 'WRITE') write(command.data);
+    else socket.end();
   });
   return () => {
     subscription.unsubscribe();
@@ -267,16 +280,9 @@ export const connectionMachine = setup({
         ? { type: 'data' as const, chunk: event.chunk, frames: event.frames }
         : { type: 'data' as const, chunk: event.chunk };
     }),
-    handleHeartbeats: enqueueActions(({ context, event, enqueue }) => {
-      assertEvent(event, 'SOCKET.DATA');
-      if (!event.frames) return;
-      let beats = 0;
-      for (const frame of event.frames) if (isHeartbeat(frame)) beats++;
-      if (beats === 0) return;
-      if (context.config.answerHeartbeats) {
-        const reply = beats === 1 ? SERVER_HEARTBEAT_REPLY : Buffer.concat(new Array<Buffer>(beats).fill(SERVER_HEARTBEAT_REPLY));
-        enqueue.sendTo('link', { type: 'WRITE', data: reply });
-      }
+    // Only SOCKET.DATA that carries heartbeats gets here (carriesHeartbeat); a server's link has
+    // already answered them (LinkInput.answerHeartbeats).
+    handleHeartbeats: enqueueActions(({ context, enqueue }) => {
       if (context.config.heartbeat) enqueue.sendTo('heartbeat', { type: 'HEARTBEAT.PONG' });
       enqueue.emit({ type: 'heartbeat', direction: 'received', missed: 0 });
     }),
@@ -400,6 +406,7 @@ export const connectionMachine = setup({
           maxBufferedBytes: context.config.maxBufferedBytes,
           framing: context.config.framing,
           maxFrameBytes: context.config.maxFrameBytes,
+          answerHeartbeats: context.config.answerHeartbeats,
           stats: context.stats,
         }),
       },

@@ -100,6 +100,7 @@ describe('connection', () => {
           maxBufferedBytes: 8 * 1024 * 1024,
           framing: 'raw',
           maxFrameBytes: 64 * 1024 * 1024,
+          answerHeartbeats: false,
           stats: fake.context().stats,
         },
       ]);
