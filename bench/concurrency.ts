@@ -2,7 +2,8 @@
  * Many concurrent clients against one server: 10,000 (quick: 500) plain `net` clients from a
  * second process over 4 source addresses (127.0.0.1–4), opened in batches of 1,000 (quick: 100).
  * The server runs alone in its own process (with --expose-gc) so that its heap and CPU are its
- * own. Figures, for a synack Server (every client a connection actor) and for a raw `net` server
+ * own. Figures, for a synack qt Server (every client a connection actor with a heartbeat actor;
+ * the heap figure also for a raw synack Server, connection actors alone) and for a raw `net` server
  * holding the same sockets:
  * - all held: clients still connected, seen from both ends, after a hold period;
  * - heap per connection: heapUsed after GC with everyone connected, minus before, over N;
@@ -16,7 +17,7 @@ import { absoluteRow, fmt, sleep, startChild, type BenchOptions, type BenchRow, 
 type Milestone = { type: 'milestone'; accepted: number; cpuMs: number; at: number };
 type Measure = { series: number[]; held: number; clientOpen: number; failed: number; heapPerConn: number; firstCpu: number; lastCpu: number; perAcceptUs: number; openMs: number };
 
-async function measure(mode: 'raw' | 'synack', total: number, batch: number, holdMs: number): Promise<Measure> {
+async function measure(mode: 'raw' | 'synack' | 'synack-bare', total: number, batch: number, holdMs: number): Promise<Measure> {
   const children: ChildHandle[] = [];
   try {
     const server = startChild('load/hold-server.ts', [mode, String(batch)], { execArgv: ['--expose-gc'] });
@@ -70,14 +71,17 @@ export async function benchConcurrency({ quick }: BenchOptions): Promise<BenchRo
   const holdMs = quick ? 300 : 1_000;
   const raw = await measure('raw', total, batch, holdMs);
   const synack = await measure('synack', total, batch, holdMs);
+  const bare = await measure('synack-bare', total, batch, holdMs);
   const label = `${total.toLocaleString('en-US')} concurrent clients`;
   const first = `${batch.toLocaleString('en-US')}`;
-  const actorNote = 'each client a connection actor; heartbeat actors come with issue 3 (not measured here)';
+  const actorNote = 'each client a connection actor with a heartbeat actor (qt server answering pings, idle eviction)';
   return [
     absoluteRow(`${label}: all held`, synack.held, raw.held, 'clients', `= ${total.toLocaleString('en-US')}`, synack.held === total && synack.failed === 0,
       `${actorNote}; held ${holdMs} ms; opened in ${fmt(synack.openMs)} ms (raw ${fmt(raw.openMs)} ms)`),
     absoluteRow(`${label}: heap per connection`, synack.heapPerConn / 1024, raw.heapPerConn / 1024, 'KiB', '≤ 16 KiB', synack.heapPerConn / 1024 <= 16,
-      'heapUsed after GC, all connected minus before, / N; server alone in its process'),
+      `heapUsed after GC, all connected minus before, / N; server alone in its process; ` +
+        `without heartbeat actors (raw framing): ${fmt(bare.heapPerConn / 1024)} KiB; ` +
+        'per connection: the connection, socket-link and heartbeat actors (each with a mailbox, snapshot and closures) and the actor system an accepted connection roots'),
     absoluteRow(
       `${label}: accept CPU, last ${first} / first ${first}`,
       synack.lastCpu / synack.firstCpu,

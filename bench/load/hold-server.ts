@@ -1,7 +1,8 @@
 /**
- * Holds many clients: `node --expose-gc --import tsx bench/load/hold-server.ts raw|synack BATCH`.
- * raw: a `net` server keeping each socket (reading, in a Set). synack: a synack Server (each
- * client a connection actor in its client table). Sends `milestone {accepted, cpuMs, at}` every
+ * Holds many clients: `node --expose-gc --import tsx bench/load/hold-server.ts raw|synack|synack-bare BATCH`.
+ * raw: a `net` server keeping each socket (reading, in a Set). synack: a synack qt Server, each
+ * client a connection actor with a heartbeat actor, in its client table. synack-bare: a raw
+ * synack Server, each client a connection actor alone. Sends `milestone {accepted, cpuMs, at}` every
  * BATCH accepts (CPU of this process so far), answers `count` with the clients held, and `heap`
  * (heapUsed after GC) via serveChild.
  */
@@ -45,8 +46,14 @@ if (mode === 'raw') {
     onAccepted();
   });
   server.listen({ host: '127.0.0.1', port: 0, backlog: 511 }, () => send({ type: 'listening', port: (server.address() as net.AddressInfo).port }));
-} else if (mode === 'synack') {
-  const server = createServer({ port: 0, host: '127.0.0.1' });
+} else if (mode === 'synack' || mode === 'synack-bare') {
+  // synack: as a chat server holds its clients (qt framing, pings answered, idle eviction), each
+  // connection with a heartbeat actor of its own (long interval: none fires while measuring).
+  const server = createServer({
+    port: 0,
+    host: '127.0.0.1',
+    ...(mode === 'synack' ? { framing: 'qt', idleTimeoutMs: 600_000, connection: { heartbeat: { intervalMs: 600_000, maxMissed: 3 } } } : {}),
+  });
   server.events$.subscribe((e) => {
     if (e.event === 'connected') onAccepted();
     else if (e.event === 'disconnected') {
@@ -57,5 +64,5 @@ if (mode === 'raw') {
   const { port } = await server.listen();
   send({ type: 'listening', port });
 } else {
-  throw new Error(`mode must be raw or synack, not ${mode}`);
+  throw new Error(`mode must be raw, synack or synack-bare, not ${mode}`);
 }

@@ -20,7 +20,7 @@ export interface ServerOptions {
   /** Retry binding, e.g. while the port is still held by a previous run. */
   bindRetry?: Partial<RetryPolicy>;
   /** Options for every accepted connection (half-open, send-buffer limit). */
-  connection?: Pick<ConnectionInput, 'halfOpen' | 'maxBufferedBytes' | 'finTimeoutMs'>;
+  connection?: Pick<ConnectionInput, 'halfOpen' | 'maxBufferedBytes' | 'finTimeoutMs' | 'heartbeat'>;
   /** `raw` (default) or seed 001's `qt` frames; a qt server answers heartbeats as the seed does. */
   framing?: Framing;
   /** Qt framing: forward text, image and video frames from each client to every other one. */
