@@ -3,7 +3,9 @@ import { createActor, type AnyActorRef } from 'xstate';
 import { connectionMachine, connectionState, type ConnectionActor } from '../../src/machines/connection.js';
 import { listenerMachine, listenerState, type ListenerActor } from '../../src/machines/listener.js';
 import { supervisorMachine, supervisorSampleEvents } from '../../src/machines/supervisor.js';
+import { exploreModel } from '../../src/testing/graph.js';
 import { Cleanup, connectRaw, fakeLink, fakeListenSocket, waitFor } from '../helpers.js';
+import { expectFullCoverage } from '../model.js';
 
 describe('supervisor', () => {
   const cleanup = new Cleanup();
@@ -85,6 +87,16 @@ describe('supervisor', () => {
     for (const event of supervisorSampleEvents) root.send(event);
     expect(Object.keys(root.getSnapshot().children)).toEqual([]);
     expect(errors).toEqual([]);
+  });
+
+  it('reaches every state and every transition along paths generated from its definition', () => {
+    const model = supervisorMachine.provide({
+      actors: {
+        listener: listenerMachine.provide({ actors: { listenSocket: fakeListenSocket().logic } }),
+        connection: connectionMachine.provide({ actors: { socketLink: fakeLink().logic } }),
+      },
+    });
+    expectFullCoverage(exploreModel(model, { events: supervisorSampleEvents }));
   });
 
   it('runs a real listener and frees its port when it stops it', async () => {

@@ -13,7 +13,7 @@ import type { Payload, UiCommand } from './commands.js';
 import { describeEvent, LogBook, type LogEntry } from './log.js';
 import { FILES_PANEL, FilesPanel, type FilesView } from './files.js';
 import { P2P_PANELS, P2pPanel, type P2pView } from './p2p.js';
-import { withRecent, type SettingsStore, type UiSettings } from './settings.js';
+import { withRecent, type ClientSettings, type SettingsStore, type UiSettings } from './settings.js';
 
 /** One choice of the server panel's interface drop-down. */
 export interface InterfaceOption {
@@ -52,15 +52,8 @@ export interface ServerView {
 }
 
 /** What a client card was created with. */
-export interface ClientConfig {
-  host: string;
-  port: number;
-  framing: Framing;
-  heartbeatMs: number;
-  maxMissed: number;
-  reconnect: number;
-  connectTimeoutMs: number;
-}
+/** A client card's settings: those the page keeps (see {@link ClientSettings}). */
+export type ClientConfig = ClientSettings;
 
 /** A client card, read from its connection actor. */
 export interface ClientCardView {
