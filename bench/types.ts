@@ -7,6 +7,7 @@
  * {@link stopAllChildren} (called by bench/run.ts on exit) leaves nothing running.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -387,4 +388,57 @@ export function serveChild(
 export async function childCpuMs(child: ChildHandle): Promise<number> {
   const reply = await child.request<{ type: 'cpu'; totalMs: number }>('cpu');
   return reply.totalMs;
+}
+
+/** Counts of a load generator's connections. */
+export interface LoadCounts {
+  open: number;
+  closed: number;
+  failed: number;
+}
+
+let nextSource = 0;
+
+/**
+ * Opens `count` load connections to 127.0.0.1:`port`, at most `inFlight` connecting at once,
+ * from the source addresses 127.0.0.<first>…<first + sources − 1> in turn, keeping `counts`.
+ * Each socket that connects is handed to `opened` before it reads anything.
+ */
+export async function openClients(
+  port: number,
+  count: number,
+  { first, sources, inFlight }: { first: number; sources: number; inFlight: number },
+  counts: LoadCounts,
+  opened: (socket: net.Socket) => void,
+): Promise<void> {
+  const connectOne = () =>
+    new Promise<void>((resolve) => {
+      const localAddress = `127.0.0.${first + (nextSource++ % sources)}`;
+      const socket = net.connect({ host: '127.0.0.1', port, localAddress, noDelay: true });
+      let connected = false;
+      socket.once('connect', () => {
+        connected = true;
+        counts.open++;
+        opened(socket);
+        resolve();
+      });
+      socket.on('error', () => {
+        if (connected) return;
+        counts.failed++;
+        resolve();
+      });
+      socket.on('close', () => {
+        if (!connected) return;
+        counts.open--;
+        counts.closed++;
+      });
+    });
+  let started = 0;
+  const worker = async () => {
+    while (started < count) {
+      started++;
+      await connectOne();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
 }

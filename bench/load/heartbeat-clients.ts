@@ -11,7 +11,7 @@
  */
 import net from 'node:net';
 import { CLIENT_HEARTBEAT, decodeQtFrame, QtFrameDecoder, SERVER_HEARTBEAT_REPLY } from '../../src/transport/qt-frame.js';
-import { serveChild } from '../types.js';
+import { openClients, serveChild, type LoadCounts } from '../types.js';
 
 const REPLY = decodeQtFrame(SERVER_HEARTBEAT_REPLY);
 
@@ -23,9 +23,7 @@ interface Pinger {
 }
 
 const pingers: Pinger[] = [];
-let open = 0;
-let failed = 0;
-let next = 0;
+const counts: LoadCounts = { open: 0, closed: 0, failed: 0 };
 let replies = 0;
 let bad = 0;
 let onReply: (() => void) | null = null;
@@ -49,42 +47,6 @@ function received(p: Pinger, chunk: Buffer): void {
     replies++;
     onReply?.();
   }
-}
-
-function connectOne(port: number, sources: number): Promise<void> {
-  return new Promise((resolve) => {
-    const localAddress = `127.0.0.${11 + (next++ % sources)}`;
-    const socket = net.connect({ host: '127.0.0.1', port, localAddress, noDelay: true });
-    const p: Pinger = { socket, decoder: new QtFrameDecoder(), waiting: 0 };
-    let connected = false;
-    socket.once('connect', () => {
-      connected = true;
-      open++;
-      pingers.push(p);
-      resolve();
-    });
-    socket.on('error', () => {
-      if (!connected) {
-        failed++;
-        resolve();
-      }
-    });
-    socket.on('close', () => {
-      if (connected) open--;
-    });
-    socket.on('data', (chunk: Buffer) => received(p, chunk));
-  });
-}
-
-async function openMany(port: number, count: number, sources: number, inFlight: number): Promise<void> {
-  let started = 0;
-  const worker = async () => {
-    while (started < count) {
-      started++;
-      await connectOne(port, sources);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
 }
 
 /**
@@ -128,8 +90,13 @@ function round(rate: number, ms: number, maxMs: number): Promise<{ replies: numb
 const send = serveChild(
   {
     open: async (m) => {
-      await openMany(m.port as number, m.count as number, (m.sources as number) ?? 4, (m.inFlight as number) ?? 100);
-      send({ type: 'opened', open, failed });
+      const options = { first: 11, sources: (m.sources as number) ?? 4, inFlight: (m.inFlight as number) ?? 100 };
+      await openClients(m.port as number, m.count as number, options, counts, (socket) => {
+        const p: Pinger = { socket, decoder: new QtFrameDecoder(), waiting: 0 };
+        pingers.push(p);
+        socket.on('data', (chunk: Buffer) => received(p, chunk));
+      });
+      send({ type: 'opened', open: counts.open, failed: counts.failed });
     },
     go: async (m) => send({ type: 'done', ...(await round(m.rate as number, m.ms as number, m.maxMs as number)) }),
   },

@@ -6,64 +6,27 @@
  * socket and answers `closedAll` once they are gone; stopping closes all.
  */
 import net from 'node:net';
-import { serveChild } from '../types.js';
+import { openClients, serveChild, type LoadCounts } from '../types.js';
 
 const sockets: net.Socket[] = [];
-let open = 0;
-let closed = 0;
-let failed = 0;
-let next = 0;
-
-function connectOne(port: number, sources: number): Promise<void> {
-  return new Promise((resolve) => {
-    const localAddress = `127.0.0.${1 + (next++ % sources)}`;
-    const socket = net.connect({ host: '127.0.0.1', port, localAddress, noDelay: true });
-    let connected = false;
-    socket.once('connect', () => {
-      connected = true;
-      open++;
-      sockets.push(socket);
-      resolve();
-    });
-    socket.on('error', () => {
-      if (!connected) {
-        failed++;
-        resolve();
-      }
-    });
-    socket.on('close', () => {
-      if (connected) {
-        open--;
-        closed++;
-      }
-    });
-    socket.on('data', () => {});
-  });
-}
-
-async function openMany(port: number, count: number, sources: number, inFlight: number): Promise<void> {
-  let started = 0;
-  const worker = async () => {
-    while (started < count) {
-      started++;
-      await connectOne(port, sources);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
-}
+const counts: LoadCounts = { open: 0, closed: 0, failed: 0 };
 
 const send = serveChild(
   {
     open: async (m) => {
-      await openMany(m.port as number, m.count as number, (m.sources as number) ?? 4, (m.inFlight as number) ?? 100);
-      send({ type: 'opened', open, failed });
+      const options = { first: 1, sources: (m.sources as number) ?? 4, inFlight: (m.inFlight as number) ?? 100 };
+      await openClients(m.port as number, m.count as number, options, counts, (socket) => {
+        sockets.push(socket);
+        socket.on('data', () => {});
+      });
+      send({ type: 'opened', open: counts.open, failed: counts.failed });
     },
-    count: () => send({ type: 'count', open, closed, failed }),
+    count: () => send({ type: 'count', ...counts }),
     closeAll: async () => {
       for (const s of sockets.splice(0)) s.destroy();
       const deadline = performance.now() + 10_000;
-      while (open > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-      send({ type: 'closedAll', open });
+      while (counts.open > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      send({ type: 'closedAll', open: counts.open });
     },
   },
   () => {
