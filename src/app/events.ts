@@ -14,6 +14,7 @@ export type CoreEvent =
   | { event: 'data'; id: string; peer: Endpoint; chunk: Buffer }
   | { event: 'sent'; id: string; peer: Endpoint; chunk: Buffer }
   | { event: 'message'; id: string; peer: Endpoint; frame: QtFrame }
+  /** This side's heartbeat: a ping sent, or a pong received (pings a server answers are not reported). */
   | { event: 'heartbeat'; id: string; direction: 'sent' | 'received'; missed: number }
   | { event: 'rejected'; peer: Endpoint; code: SynackErrorCode; message: string }
   | { event: 'reconnecting'; id: string; attempt: number; delayMs: number }

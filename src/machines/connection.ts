@@ -101,6 +101,8 @@ export type ConnectionEvent =
 /**
  * Events a connection emits to observers (`actor.on('data', …)`). Take a `data` event's `chunk`
  * and `frames` during the call: the connection lets go of them afterwards (see {@link LinkData}).
+ * `heartbeat` is about this connection's own heartbeat: a ping it sent, a pong it received. Pings
+ * it answers (`answerHeartbeats`) are answered and counted by its link, with no event.
  */
 export type ConnectionEmitted = DataEmitted | { type: 'heartbeat'; direction: 'sent' | 'received'; missed: number };
 
@@ -131,6 +133,8 @@ export interface LinkInput {
   maxFrameBytes: number;
   /** Answer each qt heartbeat frame with the seed server's reply, right where it is read. */
   answerHeartbeats: boolean;
+  /** The machine awaits pongs (it has a heartbeat child): every heartbeat must reach it. */
+  awaitsPongs: boolean;
   /** The connection's counters: the link sees a chunk counted, and so delivered, by them. */
   stats: ConnectionStats;
 }
@@ -148,12 +152,20 @@ const socketLink = fromCallback<LinkCommand, LinkInput, ConnectionEvent>(({ inpu
       socket.destroy();
     }
   };
-  // Pings are answered here, one write per chunk, not as an actor event and a link command each;
-  // the machine still hears of every chunk (SOCKET.DATA) and reports the heartbeat.
-  const answer = (frames: QtFrame[]) => {
+  // Pings are answered here, one write per chunk, not as an actor event and a link command each.
+  // A chunk of nothing but pings is only counted (in place, as countReceived would): like a pong
+  // that updates a timestamp (DESIGN §2, scale rules), it changes no state, so it costs no event.
+  const answer = (chunk: Buffer, frames: QtFrame[]): boolean => {
     let beats = 0;
     for (const frame of frames) if (isHeartbeat(frame)) beats++;
-    if (beats > 0) write(beats === 1 ? SERVER_HEARTBEAT_REPLY : Buffer.concat(new Array<Buffer>(beats).fill(SERVER_HEARTBEAT_REPLY)));
+    if (beats === 0) return false;
+    write(beats === 1 ? SERVER_HEARTBEAT_REPLY : Buffer.concat(new Array<Buffer>(beats).fill(SERVER_HEARTBEAT_REPLY)));
+    if (beats < frames.length || input.awaitsPongs) return false;
+    const stats = input.stats;
+    stats.bytesIn += chunk.length;
+    stats.messagesIn += beats;
+    stats.lastReceivedAt = Date.now();
+    return true;
   };
   const deliver = (chunk: Buffer, frames?: QtFrame[]) => {
     const emitted: DataEmitted = frames ? { type: 'data', chunk, frames } : { type: 'data', chunk };
@@ -174,15 +186,12 @@ const socketLink = fromCallback<LinkCommand, LinkInput, ConnectionEvent>(({ inpu
       decoder.push(event.chunk, frames);
     } catch (error) {
       // The frames before the bad one in this chunk were whole and valid: deliver them first.
-      if (frames.length > 0) {
-        if (input.answerHeartbeats) answer(frames);
-        deliver(event.chunk, frames);
-      }
+      if (frames.length > 0 && !(input.answerHeartbeats && answer(event.chunk, frames))) deliver(event.chunk, frames);
       sendBack({ type: 'SOCKET.ERROR', error: SynackError.from(error).toInfo() });
       socket.destroy();
       return;
     }
-    if (input.answerHeartbeats) answer(frames);
+    if (input.answerHeartbeats && answer(event.chunk, frames)) return;
     deliver(event.chunk, frames);
   });
   receive((command) => {
@@ -243,8 +252,9 @@ export const connectionMachine = setup({
     closesOnPeerEnd: ({ context }) => !context.config.halfOpen,
     // The peer was heard: the link works, so the retry budget starts over (see markEstablished).
     heardAfterRetries: ({ context }) => context.retries > 0,
-    carriesHeartbeat: ({ event }) => {
+    carriesHeartbeat: ({ context, event }) => {
       assertEvent(event, 'SOCKET.DATA');
+      if (!context.config.heartbeat) return false;
       if (event.frames) for (const frame of event.frames) if (isHeartbeat(frame)) return true;
       return false;
     },
@@ -280,10 +290,10 @@ export const connectionMachine = setup({
         ? { type: 'data' as const, chunk: event.chunk, frames: event.frames }
         : { type: 'data' as const, chunk: event.chunk };
     }),
-    // Only SOCKET.DATA that carries heartbeats gets here (carriesHeartbeat); a server's link has
-    // already answered them (LinkInput.answerHeartbeats).
-    handleHeartbeats: enqueueActions(({ context, enqueue }) => {
-      if (context.config.heartbeat) enqueue.sendTo('heartbeat', { type: 'HEARTBEAT.PONG' });
+    // A pong for our heartbeat child (carriesHeartbeat); pings to answer never get here: the link
+    // answers them (LinkInput.answerHeartbeats).
+    handleHeartbeats: enqueueActions(({ enqueue }) => {
+      enqueue.sendTo('heartbeat', { type: 'HEARTBEAT.PONG' });
       enqueue.emit({ type: 'heartbeat', direction: 'received', missed: 0 });
     }),
     startHeartbeat: enqueueActions(({ context, enqueue }) => {
@@ -407,6 +417,7 @@ export const connectionMachine = setup({
           framing: context.config.framing,
           maxFrameBytes: context.config.maxFrameBytes,
           answerHeartbeats: context.config.answerHeartbeats,
+          awaitsPongs: context.config.heartbeat !== null,
           stats: context.stats,
         }),
       },

@@ -76,6 +76,26 @@ describe('qt connection: heartbeats on the wire', () => {
     expect(await replies).toEqual(Buffer.concat([seedPong, seedPong, seedPong]));
   });
 
+  it('answers a chunk of nothing but pings in its link: counted, idle time reset, and no event for the machine', async () => {
+    const { port, actors } = await adoptingServer({ framing: 'qt', answerHeartbeats: true });
+    const client = cleanup.socket(await connectRaw(port));
+    client.write(seedPing);
+    expect(await readBytes(client, seedPong.length)).toEqual(seedPong);
+    const [actor] = actors;
+    const heard: string[] = [];
+    actor!.system.inspect((e) => e.type === '@xstate.event' && e.actorRef === actor && heard.push(e.event.type));
+    actor!.on('heartbeat', () => heard.push('heartbeat emitted'));
+    const replies = readBytes(client, seedPong.length * 2);
+    client.write(Buffer.concat([seedPing, seedPing]));
+    expect(await replies).toEqual(Buffer.concat([seedPong, seedPong]));
+    const { stats } = actor!.getSnapshot().context;
+    expect(stats).toMatchObject({ bytesIn: seedPing.length * 3, messagesIn: 3 });
+    expect(Date.now() - stats.lastReceivedAt!).toBeLessThan(1_000);
+    expect(heard).toEqual([]);
+    client.write(encodeQtFrame(textFrame('hi')));
+    await vi.waitFor(() => expect(heard).toEqual(['SOCKET.DATA']), { timeout: 2_000 });
+  });
+
   it("pings with exactly the seed client's heartbeat frame", async () => {
     const { server, port, sockets } = await listenRaw();
     cleanup.server(server, sockets);

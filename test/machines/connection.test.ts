@@ -101,6 +101,7 @@ describe('connection', () => {
           framing: 'raw',
           maxFrameBytes: 64 * 1024 * 1024,
           answerHeartbeats: false,
+          awaitsPongs: false,
           stats: fake.context().stats,
         },
       ]);
