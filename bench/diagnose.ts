@@ -11,7 +11,7 @@
  * path), followed by the garbage collector.
  */
 import { assign, createActor, setup } from 'xstate';
-import { connectionMachine } from '../src/machines/connection.js';
+import { connectionMachine } from '../dist/machines/connection.js';
 import type { BenchRow } from './types.js';
 
 /** Objects built by Object.assign({}, …) with more properties than this are dictionary-mode in V8. */

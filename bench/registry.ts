@@ -15,8 +15,8 @@
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { createRegistry } from '../src/app/registry.js';
-import { P2pFrameDecoder, parseGreeting, parsePeerAddress, peerListFrame, registryGreetingFrame, type PeerAddress } from '../src/transport/p2p-frame.js';
+import { createRegistry } from '../dist/app/registry.js';
+import { P2pFrameDecoder, parseGreeting, parsePeerAddress, peerListFrame, registryGreetingFrame, type PeerAddress } from '../dist/transport/p2p-frame.js';
 import { absoluteRow, lowerIsBetter, type BenchOptions, type BenchRow } from './types.js';
 
 /** What the swarm reports once every peer holds the full list. */

@@ -6,6 +6,10 @@
  * version and core count to docs/BENCHMARKS.md. `--quick` is a smoke run (small sizes, targets
  * not expected to hold) and never touches docs/BENCHMARKS.md.
  *
+ * synack is measured as users load it: the built library in dist/ (`npm run bench` builds it
+ * first). Run from source through tsx, every closure would pay for esbuild's keepNames
+ * (`__name()` redefines each function's name, which also puts it in dictionary mode).
+ *
  * Exit code: 0 unless a benchmark crashed (threw or overran its time budget); a missed target
  * is reported in the table, not an error.
  */

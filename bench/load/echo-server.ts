@@ -4,7 +4,7 @@
  * `events$` (`data`) and `send(id, chunk)`.
  */
 import net from 'node:net';
-import { createServer } from '../../src/index.js';
+import { createServer } from '../../dist/index.js';
 import { serveChild } from '../types.js';
 
 const mode = process.argv[2];

@@ -13,7 +13,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { createFileReceiver, sendFile } from '../../src/app/file-transfer.js';
+import { createFileReceiver, sendFile } from '../../dist/app/file-transfer.js';
 import { serveChild } from '../types.js';
 
 const [role, mode] = process.argv.slice(2);

@@ -10,7 +10,7 @@
  * Stopping (or the harness going away) destroys every socket.
  */
 import net from 'node:net';
-import { CLIENT_HEARTBEAT, decodeQtFrame, QtFrameDecoder, SERVER_HEARTBEAT_REPLY } from '../../src/transport/qt-frame.js';
+import { CLIENT_HEARTBEAT, decodeQtFrame, QtFrameDecoder, SERVER_HEARTBEAT_REPLY } from '../../dist/transport/qt-frame.js';
 import { openClients, serveChild, type LoadCounts } from '../types.js';
 
 const REPLY = decodeQtFrame(SERVER_HEARTBEAT_REPLY);

@@ -6,8 +6,8 @@
  * nothing subscribes to its events. Answers `count` with the clients held; CPU via serveChild.
  */
 import net from 'node:net';
-import { createServer } from '../../src/index.js';
-import { isHeartbeat, QtFrameDecoder, SERVER_HEARTBEAT_REPLY } from '../../src/transport/qt-frame.js';
+import { createServer } from '../../dist/index.js';
+import { isHeartbeat, QtFrameDecoder, SERVER_HEARTBEAT_REPLY } from '../../dist/transport/qt-frame.js';
 import { serveChild } from '../types.js';
 
 const mode = process.argv[2];

@@ -7,7 +7,7 @@
  * (heapUsed after GC) via serveChild.
  */
 import net from 'node:net';
-import { createServer } from '../../src/index.js';
+import { createServer } from '../../dist/index.js';
 import { serveChild } from '../types.js';
 
 const mode = process.argv[2];

@@ -15,8 +15,8 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { createActor, fromCallback, type AnyActorRef } from 'xstate';
-import { connectionMachine } from '../../src/machines/connection.js';
-import { createServer, Supervisor, type Server } from '../../src/index.js';
+import { connectionMachine } from '../../dist/machines/connection.js';
+import { createServer, Supervisor, type Server } from '../../dist/index.js';
 import { median, serveChild } from '../types.js';
 
 const noop = () => {};

@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import { once } from 'node:events';
-import { encodeQtFrame, encodeQString, QtFrameType } from '../../src/transport/qt-frame.js';
+import { encodeQtFrame, encodeQString, QtFrameType } from '../../dist/transport/qt-frame.js';
 import { serveChild } from '../types.js';
 
 /** A type-1 text frame of exactly `bytes` on the wire (size field included), as the seed sends. */

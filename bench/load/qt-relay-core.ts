@@ -3,7 +3,7 @@
  * own QtFrameDecoder (the validation synack's relay does) and return the original bytes of the
  * complete frames of types 1/2/3, batched per chunk, to be written once to each other client.
  */
-import { QtFrameDecoder, QtFrameType, type QtFrame } from '../../src/transport/qt-frame.js';
+import { QtFrameDecoder, QtFrameType, type QtFrame } from '../../dist/transport/qt-frame.js';
 
 const RELAYED = new Set<number>([QtFrameType.TEXT, QtFrameType.IMAGE, QtFrameType.VIDEO]);
 

@@ -6,7 +6,7 @@
  * (so message events are built too). Answers `count` with the clients it holds.
  */
 import net from 'node:net';
-import { createServer } from '../../src/index.js';
+import { createServer } from '../../dist/index.js';
 import { serveChild } from '../types.js';
 import { RelayFramer } from './qt-relay-core.js';
 

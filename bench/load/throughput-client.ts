@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import { once } from 'node:events';
-import { createClient } from '../../src/index.js';
+import { createClient } from '../../dist/index.js';
 import { serveChild } from '../types.js';
 
 const mode = process.argv[2];

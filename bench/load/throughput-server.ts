@@ -4,7 +4,7 @@
  * (first byte to the expected last byte, and the CPU this process used meanwhile).
  */
 import net from 'node:net';
-import { createServer } from '../../src/index.js';
+import { createServer } from '../../dist/index.js';
 import { serveChild } from '../types.js';
 
 const mode = process.argv[2];
