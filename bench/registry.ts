@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { createRegistry } from '../dist/app/registry.js';
 import { P2pFrameDecoder, parseGreeting, parsePeerAddress, peerListFrame, registryGreetingFrame, type PeerAddress } from '../dist/transport/p2p-frame.js';
-import { absoluteRow, lowerIsBetter, type BenchOptions, type BenchRow } from './types.js';
+import { absoluteRow, fmt, lowerIsBetter, type BenchOptions, type BenchRow } from './types.js';
 
 /** What the swarm reports once every peer holds the full list. */
 interface SwarmResult {
@@ -289,7 +289,8 @@ export async function benchRegistry(opts: BenchOptions): Promise<BenchRow[]> {
       '×',
       '≤ 2 (synack)',
       synackGrowth <= 2,
-      `growth of (time to a stable list ÷ peers) from ${small} to ${n} peers; linear work stays near 1, a broadcast per join heads for ${n / small}`,
+      `growth of (time to a stable list ÷ peers) from ${small} to ${n} peers; linear work stays near 1, a broadcast per join heads for ${n / small}; ` +
+        `registry CPU per peer grows ${fmt(synackN.cpuUs / n / (synackSmall.cpuUs / small))}× (raw ${fmt(rawN.cpuUs / n / (rawSmall.cpuUs / small))}×)`,
     ),
     absoluteRow(
       `registry: ${n} peers join at once, full lists received per peer`,
