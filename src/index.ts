@@ -124,6 +124,7 @@ export {
 export {
   peerMachine,
   peerState,
+  peerStateName,
   peerSampleEvents,
   PEER_DEFAULTS,
   type PeerActor,

@@ -2,7 +2,7 @@ import type { Observable } from 'rxjs';
 import { createActor, waitFor } from 'xstate';
 import { SynackError } from '../errors.js';
 import { ClientTable } from '../machines/client-table.js';
-import { ChatLinks, peerMachine, peerState, type ChatLinkInfo, type PeerActor, type PeerInput, type PeerSnapshot } from '../machines/peer.js';
+import { ChatLinks, peerMachine, peerState, peerStateName, type ChatLinkInfo, type PeerActor, type PeerInput, type PeerSnapshot } from '../machines/peer.js';
 import { formatGreeting, type PeerAddress } from '../transport/p2p-frame.js';
 import { snapshots$ } from './observe.js';
 import type { P2pFacadeEvent } from './p2p-events.js';
@@ -82,10 +82,7 @@ export class Peer extends P2pFacade {
     const id = this.id;
     const next = (event: P2pFacadeEvent) => this.emit(event);
     this.watch(this.actor, 'peer', {
-      stateOf: (snapshot) => {
-        const { chat, registry } = peerState(snapshot);
-        return `${chat}/${registry}`;
-      },
+      stateOf: peerStateName,
       isListening: (state) => state.startsWith('LISTENING/'),
     });
     this.actor.on('registry-up', (e) => next({ event: 'connected', id: 'registry', peer: e.registry }));

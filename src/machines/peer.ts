@@ -910,6 +910,12 @@ export function peerState(snapshot: PeerSnapshot): { chat: PeerChatStateName; re
   return { chat: running.CHAT, registry: name as PeerRegistryStateName };
 }
 
+/** Both regions in one name, chat first: `LISTENING/REGISTERED`. */
+export function peerStateName(snapshot: PeerSnapshot): string {
+  const { chat, registry } = peerState(snapshot);
+  return `${chat}/${registry}`;
+}
+
 /**
  * Sample events for graph traversal (`xstate/graph`): the chat port bound, the registry link up,
  * its greeting and list, a refusal, a lost and a broken link, a retry and a final failure.

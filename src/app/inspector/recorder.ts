@@ -4,7 +4,7 @@ import { connectionState, type ConnectionSnapshot } from '../../machines/connect
 import { fileReceiveState, type FileReceiveSnapshot } from '../../machines/file-receive.js';
 import { fileSendState, type FileSendSnapshot } from '../../machines/file-send.js';
 import { listenerState, type ListenerSnapshot } from '../../machines/listener.js';
-import { peerState, type PeerSnapshot } from '../../machines/peer.js';
+import { peerStateName, type PeerSnapshot } from '../../machines/peer.js';
 import { registryState, type RegistrySnapshot } from '../../machines/registry.js';
 import { describeMachine, type MachineView } from './statechart.js';
 
@@ -86,10 +86,7 @@ const STATE_NAMES: Record<string, (snapshot: AnyMachineSnapshot) => string> = {
   connection: (snapshot) => connectionState(snapshot as unknown as ConnectionSnapshot),
   listener: (snapshot) => listenerState(snapshot as unknown as ListenerSnapshot),
   registry: (snapshot) => registryState(snapshot as unknown as RegistrySnapshot),
-  peer: (snapshot) => {
-    const { chat, registry } = peerState(snapshot as unknown as PeerSnapshot);
-    return `${chat}/${registry}`;
-  },
+  peer: (snapshot) => peerStateName(snapshot as unknown as PeerSnapshot),
   'file-send': (snapshot) => fileSendState(snapshot as unknown as FileSendSnapshot),
   'file-receive': (snapshot) => fileReceiveState(snapshot as unknown as FileReceiveSnapshot),
 };

@@ -186,11 +186,8 @@ describe('inspection recorder', () => {
     socket.destroy();
   });
 
-  it("shows a server's accepted connections under its listener, and clients under the supervisor", async () => {
-    const supervisor = cleanup.add(new Supervisor(), (s) => s.shutdown());
-    const server = createServer({ port: 0, supervisor, id: 'server-1' });
-    cleanup.add(server, (s) => s.close({ graceMs: 200 }));
-    const { port } = await server.listen();
+  /** Records a supervisor's actors and keeps the latest view of each, by actor id. */
+  function latestViews(supervisor: Supervisor): Map<string, ActorView> {
     const recorder = new InspectionRecorder({ ...supervisorSource(supervisor), throttleMs: 20 });
     const latest = new Map<string, ActorView>();
     cleanup.add(
@@ -200,6 +197,15 @@ describe('inspection recorder', () => {
       }),
       (s) => s.unsubscribe(),
     );
+    return latest;
+  }
+
+  it("shows a server's accepted connections under its listener, and clients under the supervisor", async () => {
+    const supervisor = cleanup.add(new Supervisor(), (s) => s.shutdown());
+    const server = createServer({ port: 0, supervisor, id: 'server-1' });
+    cleanup.add(server, (s) => s.close({ graceMs: 200 }));
+    const { port } = await server.listen();
+    const latest = latestViews(supervisor);
     expect(latest.get('server-1')).toMatchObject({ state: 'LISTENING', parent: latest.get('supervisor')!.key });
 
     const client = createClient({ host: '127.0.0.1', port, supervisor, id: 'client-1' });
@@ -223,15 +229,7 @@ describe('inspection recorder', () => {
     const { port } = await server.listen();
     const socket = cleanup.socket(await connectRaw(port));
     await vi.waitFor(() => expect(server.clients.size).toBe(1), { timeout: 2_000 });
-    const recorder = new InspectionRecorder({ ...supervisorSource(supervisor), throttleMs: 20 });
-    const latest = new Map<string, ActorView>();
-    cleanup.add(
-      recorder.live$.subscribe((m) => {
-        if (m.type === 'snapshot') for (const a of m.actors) latest.set(a.id, a);
-        if (m.type === 'actor') latest.set(m.actor.id, m.actor);
-      }),
-      (s) => s.unsubscribe(),
-    );
+    const latest = latestViews(supervisor);
     socket.write('hello');
     await vi.waitFor(
       () => {
