@@ -12,7 +12,7 @@
  *   One batch is opened and closed first, unmeasured, so that JIT warm-up does not make the
  *   first batch look expensive (which would flatter the ratio).
  */
-import { absoluteRow, fmt, sleep, startChild, type BenchOptions, type BenchRow, type ChildHandle } from './types.js';
+import { absoluteRow, childCpuMs, fmt, sleep, startChild, type BenchOptions, type BenchRow, type ChildHandle } from './types.js';
 
 type Milestone = { type: 'milestone'; accepted: number; cpuMs: number; at: number };
 type Measure = { series: number[]; held: number; clientOpen: number; failed: number; heapPerConn: number; firstCpu: number; lastCpu: number; perAcceptUs: number; openMs: number };
@@ -32,7 +32,7 @@ async function measure(mode: 'raw' | 'synack' | 'synack-bare', total: number, ba
     const settle = performance.now() + 10_000;
     while ((await server.request<{ type: 'count'; held: number }>('count')).held > 0 && performance.now() < settle) await sleep(10);
     const before = await server.request<{ type: 'heap'; heapUsed: number }>('heap');
-    const start = await server.request<{ type: 'cpu'; totalMs: number }>('cpu');
+    const startCpuMs = await childCpuMs(server);
     const milestones: Milestone[] = [];
     const t0 = performance.now();
     for (let opened = 0; opened < total; opened += batch) {
@@ -46,7 +46,7 @@ async function measure(mode: 'raw' | 'synack' | 'synack-bare', total: number, ba
     const serverCount = await server.request<{ type: 'count'; held: number }>('count');
     const clientCount = await load.request<{ type: 'count'; open: number; failed: number }>('count');
     const after = await server.request<{ type: 'heap'; heapUsed: number }>('heap');
-    const cpuAt = (i: number) => (i < 0 ? start.totalMs : milestones[i]!.cpuMs);
+    const cpuAt = (i: number) => (i < 0 ? startCpuMs : milestones[i]!.cpuMs);
     const last = milestones.length - 1;
     return {
       series: milestones.map((m, i) => m.cpuMs - cpuAt(i - 1)),

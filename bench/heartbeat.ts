@@ -11,7 +11,7 @@
  * arrive and match the seed's bytes, or the row fails.
  */
 import { explainMisses } from './diagnose.js';
-import { fmt, lowerIsBetter, median, sleep, startChild, type BenchOptions, type BenchRow, type ChildHandle } from './types.js';
+import { childCpuMs, fmt, lowerIsBetter, median, sleep, startChild, waitForClients, type BenchOptions, type BenchRow, type ChildHandle } from './types.js';
 
 const MODES = ['raw', 'synack'] as const;
 type Mode = (typeof MODES)[number];
@@ -31,16 +31,6 @@ const PLAN = {
 const ROUND_GRACE_MS = 5_000;
 
 const pct = (share: number): string => `${Math.round(share * 100)} %`;
-
-async function waitForClients(server: ChildHandle, want: number): Promise<void> {
-  const deadline = performance.now() + 10_000;
-  for (;;) {
-    const { clients } = await server.request<{ type: 'count'; clients: number }>('count');
-    if (clients === want) return;
-    if (performance.now() > deadline) throw new Error(`${server.name}: ${clients} clients, expected ${want}`);
-    await sleep(10);
-  }
-}
 
 export async function benchHeartbeat({ quick }: BenchOptions): Promise<BenchRow[]> {
   const { sizes, rate, roundMs, warmMs, rounds } = quick ? PLAN.quick : PLAN.full;
@@ -71,7 +61,7 @@ export async function benchHeartbeat({ quick }: BenchOptions): Promise<BenchRow[
           60_000,
         );
         if (reply.failed > 0 || reply.open !== connections) throw new Error(`${mode}: ${reply.open} of ${connections} connections open, ${reply.failed} failed`);
-        await waitForClients(servers[mode], connections);
+        await waitForClients(servers[mode], connections, 10_000);
       }
       connected = connections;
       const go = (mode: Mode, ms: number) => loads[mode].request<Done>('go', { rate, ms, maxMs: ms + ROUND_GRACE_MS }, 'done', ms + ROUND_GRACE_MS + 5_000);
@@ -86,12 +76,12 @@ export async function benchHeartbeat({ quick }: BenchOptions): Promise<BenchRow[
       const busy: Record<Mode, number[]> = { raw: [], synack: [] };
       for (let round = 0; round < rounds; round++) {
         for (const mode of round % 2 === 0 ? MODES : ([...MODES].reverse() as Mode[])) {
-          const before = await servers[mode].request<{ type: 'cpu'; totalMs: number }>('cpu');
+          const before = await childCpuMs(servers[mode]);
           const done = await go(mode, roundMs);
-          const after = await servers[mode].request<{ type: 'cpu'; totalMs: number }>('cpu');
+          const after = await childCpuMs(servers[mode]);
           check(mode, done);
-          busy[mode].push((after.totalMs - before.totalMs) / done.ms);
-          if (done.replies > 0) perBeat[mode].push(((after.totalMs - before.totalMs) * 1000) / done.replies);
+          busy[mode].push((after - before) / done.ms);
+          if (done.replies > 0) perBeat[mode].push(((after - before) * 1000) / done.replies);
         }
       }
       const beats = Math.round((rate * roundMs) / 1000);

@@ -8,7 +8,7 @@
  * delivered per second (sent × receivers / time), median of rounds alternating raw and synack.
  */
 import { explainMisses } from './diagnose.js';
-import { higherIsBetter, median, sleep, startChild, type BenchOptions, type BenchRow, type ChildHandle } from './types.js';
+import { higherIsBetter, median, startChild, waitForClients, type BenchOptions, type BenchRow, type ChildHandle } from './types.js';
 
 const MODES = ['raw', 'synack'] as const;
 type Mode = (typeof MODES)[number];
@@ -24,16 +24,6 @@ const CASES = [
 function countFor(frameBytes: number, quick: boolean): number {
   const sent = (frameBytes < 1024 ? (quick ? 4 : 16) : quick ? 8 : 64) * 1024 * 1024;
   return Math.round(sent / frameBytes);
-}
-
-async function waitForClients(server: ChildHandle, want: number): Promise<void> {
-  const deadline = performance.now() + 5_000;
-  for (;;) {
-    const { clients } = await server.request<{ type: 'count'; clients: number }>('count');
-    if (clients === want) return;
-    if (performance.now() > deadline) throw new Error(`${server.name}: ${clients} clients, expected ${want}`);
-    await sleep(10);
-  }
 }
 
 export async function benchQtRelay({ quick }: BenchOptions): Promise<BenchRow[]> {
@@ -59,7 +49,7 @@ export async function benchQtRelay({ quick }: BenchOptions): Promise<BenchRow[]>
       const count = countFor(c.frameBytes, quick);
       for (const mode of MODES) {
         await clients[mode].request('connect', { port: ports[mode], receivers: c.receivers }, 'connected');
-        await waitForClients(servers[mode], c.receivers + 1);
+        await waitForClients(servers[mode], c.receivers + 1, 5_000);
       }
       const go = (mode: Mode, n: number) =>
         clients[mode].request<{ type: 'done'; ms: number }>('go', { frameBytes: c.frameBytes, count: n, windowBytes, maxMs: 30_000 }, 'done', 35_000);
@@ -74,7 +64,7 @@ export async function benchQtRelay({ quick }: BenchOptions): Promise<BenchRow[]>
       }
       for (const mode of MODES) {
         await clients[mode].request('close', {}, 'closed');
-        await waitForClients(servers[mode], 0);
+        await waitForClients(servers[mode], 0, 5_000);
       }
       const size = c.frameBytes === 1024 ? '1 KiB' : `${c.frameBytes} B`;
       rows.push(

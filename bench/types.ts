@@ -95,9 +95,6 @@ function safeRatio(a: number, b: number): number {
 /** Milliseconds, high resolution. */
 export const now = (): number => performance.now();
 
-/** Nanoseconds as a number (hrtime; fine for durations below ~100 days). */
-export const nowNs = (): number => Number(process.hrtime.bigint());
-
 /** The `p`-th percentile (0–100) of already sorted values (nearest rank). */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return NaN;
@@ -150,36 +147,6 @@ export async function fullGc(): Promise<void> {
 export async function heapAfterGc(): Promise<number> {
   await fullGc();
   return process.memoryUsage().heapUsed;
-}
-
-/**
- * Samples RSS and heap every `intervalMs` until `stop()`, which returns the peaks.
- *
- * @example
- * ```ts
- * const mem = sampleMemory(50); await work(); const { maxRss } = mem.stop();
- * ```
- */
-export function sampleMemory(intervalMs = 50): { stop(): { maxRss: number; maxHeapUsed: number; samples: number } } {
-  let maxRss = 0;
-  let maxHeapUsed = 0;
-  let samples = 0;
-  const take = () => {
-    const m = process.memoryUsage();
-    maxRss = Math.max(maxRss, m.rss);
-    maxHeapUsed = Math.max(maxHeapUsed, m.heapUsed);
-    samples++;
-  };
-  take();
-  const timer = setInterval(take, intervalMs);
-  timer.unref();
-  return {
-    stop() {
-      clearInterval(timer);
-      take();
-      return { maxRss, maxHeapUsed, samples };
-    },
-  };
 }
 
 /** CPU time (user + system, ms) this process has used since the call; `process.cpuUsage`. */
@@ -382,6 +349,17 @@ export function serveChild(
     })();
   });
   return send;
+}
+
+/** Waits until a server child answers `count` with `want` clients; throws after `timeoutMs`. */
+export async function waitForClients(server: ChildHandle, want: number, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const { clients } = await server.request<{ type: 'count'; clients: number }>('count');
+    if (clients === want) return;
+    if (performance.now() > deadline) throw new Error(`${server.name}: ${clients} clients, expected ${want}`);
+    await sleep(10);
+  }
 }
 
 /** The CPU time (ms, user + system) a child has used so far; the child must call serveChild. */

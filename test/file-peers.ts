@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { Cleanup } from './helpers.js';
+import { eventOnce, type Cleanup } from './helpers.js';
 
 /** sha256 of a buffer or file, hex. */
 export function sha256(data: Buffer | string): string {
@@ -176,7 +176,7 @@ export async function qtLikeReceiver(
     };
   });
   server.listen({ host: '127.0.0.1', port: 0 });
-  await new Promise<void>((resolve) => server.once('listening', resolve));
+  await eventOnce(server, 'listening');
   const receiver = {
     inbox: dir,
     port: (server.address() as net.AddressInfo).port,
@@ -192,15 +192,14 @@ export async function qtLikeReceiver(
 
 /**
  * A TCP proxy in front of `targetPort` that passes half-closes on, counts the bytes it forwards
- * towards the target (in all, and per connection), and cuts its first connection (both sides) once `cutAfter` bytes went
+ * towards the target on each connection, and cuts its first connection (both sides) once `cutAfter` bytes went
  * through it. Later connections pass untouched.
  */
 export async function cuttingProxy(
   targetPort: number,
   cutAfter: number,
-): Promise<{ port: number; forwarded: () => number; perConnection: number[]; cut: Promise<number>; close: () => Promise<void> }> {
+): Promise<{ port: number; perConnection: number[]; cut: Promise<number>; close: () => Promise<void> }> {
   let connections = 0;
-  let forwarded = 0;
   const perConnection: number[] = [];
   let markCut!: (bytes: number) => void;
   const cut = new Promise<number>((resolve) => (markCut = resolve));
@@ -221,7 +220,6 @@ export async function cuttingProxy(
     let passed = 0;
     down.on('data', (chunk: Buffer) => {
       passed += chunk.length;
-      forwarded += chunk.length;
       perConnection[index]! += chunk.length;
       if (first && passed >= cutAfter) {
         up.write(chunk.subarray(0, chunk.length - (passed - cutAfter)), () => {
@@ -242,10 +240,9 @@ export async function cuttingProxy(
     up.on('end', () => down.end());
   });
   server.listen({ host: '127.0.0.1', port: 0 });
-  await new Promise<void>((resolve) => server.once('listening', resolve));
+  await eventOnce(server, 'listening');
   return {
     port: (server.address() as net.AddressInfo).port,
-    forwarded: () => forwarded,
     perConnection,
     cut,
     close: () =>

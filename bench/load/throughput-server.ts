@@ -5,24 +5,23 @@
  */
 import net from 'node:net';
 import { createServer } from '../../dist/index.js';
-import { serveChild } from '../types.js';
+import { cpuSince, serveChild } from '../types.js';
 
 const mode = process.argv[2];
 let expected = Infinity;
 let received = 0;
 let firstAt = 0;
-let cpuAtFirst: NodeJS.CpuUsage | null = null;
+let cpu = cpuSince();
 
 function onBytes(n: number): void {
   if (received === 0) {
     firstAt = performance.now();
-    cpuAtFirst = process.cpuUsage();
+    cpu = cpuSince();
   }
   received += n;
   if (received >= expected) {
     const ms = performance.now() - firstAt;
-    const cpu = process.cpuUsage(cpuAtFirst!);
-    send({ type: 'done', bytes: received, ms, cpuMs: (cpu.user + cpu.system) / 1000 });
+    send({ type: 'done', bytes: received, ms, cpuMs: cpu().totalMs });
     expected = Infinity;
   }
 }
