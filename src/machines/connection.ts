@@ -153,14 +153,16 @@ const socketLink = fromCallback<LinkCommand, LinkInput, ConnectionEvent>(({ inpu
     }
   };
   // Pings are answered here, one write per chunk, not as an actor event and a link command each.
-  // A chunk of nothing but pings is only counted (in place, as countReceived would): like a pong
-  // that updates a timestamp (DESIGN §2, scale rules), it changes no state, so it costs no event.
-  const answer = (chunk: Buffer, frames: QtFrame[]): boolean => {
+  // A chunk of nothing but whole pings is only counted (in place, as countReceived would): like a
+  // pong that updates a timestamp (DESIGN §2, scale rules), it changes no state, so it costs no
+  // event. A chunk that ends or completes a frame split across chunks always goes to the machine:
+  // its observers (a relay tracking wire bytes) must see every byte of the stream.
+  const answer = (chunk: Buffer, frames: QtFrame[], whole: boolean): boolean => {
     let beats = 0;
     for (const frame of frames) if (isHeartbeat(frame)) beats++;
     if (beats === 0) return false;
     write(beats === 1 ? SERVER_HEARTBEAT_REPLY : Buffer.concat(new Array<Buffer>(beats).fill(SERVER_HEARTBEAT_REPLY)));
-    if (beats < frames.length || input.awaitsPongs) return false;
+    if (beats < frames.length || input.awaitsPongs || !whole) return false;
     const stats = input.stats;
     stats.bytesIn += chunk.length;
     stats.messagesIn += beats;
@@ -182,16 +184,17 @@ const socketLink = fromCallback<LinkCommand, LinkInput, ConnectionEvent>(({ inpu
     if (event.type !== 'SOCKET.DATA') return sendBack(event);
     if (!decoder) return deliver(event.chunk);
     const frames: QtFrame[] = [];
+    const carried = decoder.bufferedBytes > 0;
     try {
       decoder.push(event.chunk, frames);
     } catch (error) {
       // The frames before the bad one in this chunk were whole and valid: deliver them first.
-      if (frames.length > 0 && !(input.answerHeartbeats && answer(event.chunk, frames))) deliver(event.chunk, frames);
+      if (frames.length > 0 && !(input.answerHeartbeats && answer(event.chunk, frames, false))) deliver(event.chunk, frames);
       sendBack({ type: 'SOCKET.ERROR', error: SynackError.from(error).toInfo() });
       socket.destroy();
       return;
     }
-    if (input.answerHeartbeats && answer(event.chunk, frames)) return;
+    if (input.answerHeartbeats && answer(event.chunk, frames, !carried && decoder.bufferedBytes === 0)) return;
     deliver(event.chunk, frames);
   });
   receive((command) => {
@@ -203,6 +206,14 @@ const socketLink = fromCallback<LinkCommand, LinkInput, ConnectionEvent>(({ inpu
     if (!socket.destroyed) socket.destroy();
   };
 });
+
+/** The chunk carries a heartbeat frame, and this connection pings (it has a heartbeat child to tell). */
+function bringsPong(context: ConnectionContext, event: ConnectionEvent): boolean {
+  assertEvent(event, 'SOCKET.DATA');
+  if (!context.config.heartbeat || !event.frames) return false;
+  for (const frame of event.frames) if (isHeartbeat(frame)) return true;
+  return false;
+}
 
 function reasonFor(error: SynackErrorInfo | null): string {
   if (!error) return 'peer-closed';
@@ -252,12 +263,7 @@ export const connectionMachine = setup({
     closesOnPeerEnd: ({ context }) => !context.config.halfOpen,
     // The peer was heard: the link works, so the retry budget starts over (see markEstablished).
     heardAfterRetries: ({ context }) => context.retries > 0,
-    carriesHeartbeat: ({ context, event }) => {
-      assertEvent(event, 'SOCKET.DATA');
-      if (!context.config.heartbeat) return false;
-      if (event.frames) for (const frame of event.frames) if (isHeartbeat(frame)) return true;
-      return false;
-    },
+    carriesHeartbeat: ({ context, event }) => bringsPong(context, event),
   },
   delays: {
     connectTimeout: ({ context }) => context.config.connectTimeoutMs,
@@ -290,9 +296,9 @@ export const connectionMachine = setup({
         ? { type: 'data' as const, chunk: event.chunk, frames: event.frames }
         : { type: 'data' as const, chunk: event.chunk };
     }),
-    // A pong for our heartbeat child (carriesHeartbeat); pings to answer never get here: the link
-    // answers them (LinkInput.answerHeartbeats).
-    handleHeartbeats: enqueueActions(({ enqueue }) => {
+    // A pong for our heartbeat child; pings to answer are the link's (LinkInput.answerHeartbeats).
+    handleHeartbeats: enqueueActions(({ context, event, enqueue }) => {
+      if (!bringsPong(context, event)) return;
       enqueue.sendTo('heartbeat', { type: 'HEARTBEAT.PONG' });
       enqueue.emit({ type: 'heartbeat', direction: 'received', missed: 0 });
     }),

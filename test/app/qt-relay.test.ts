@@ -61,6 +61,22 @@ describe('qt relay server (seed 001)', () => {
     return { server, port, messages, join, nextMessage };
   }
 
+  it('keeps relaying whole frames when a ping is split across chunks and its last chunk holds nothing else', async () => {
+    const { join } = await startRelay();
+    const [a, b] = [await join(), await join()];
+    const first = encodeQtFrame(textFrame('before the ping'));
+    const atB = readBytes(b.socket, first.length);
+    a.socket.write(Buffer.concat([first, seedPing.subarray(0, 10)]));
+    expect(await atB).toEqual(first); // the server has read that chunk
+    const pong = readBytes(a.socket, seedPong.length);
+    a.socket.write(seedPing.subarray(10));
+    expect(await pong).toEqual(seedPong); // and this one, the rest of the ping alone
+    const after = encodeQtFrame(textFrame('after the ping'));
+    const again = readBytes(b.socket, after.length);
+    a.socket.write(after);
+    expect(await again).toEqual(after);
+  });
+
   it('relays a text frame to every other client byte for byte as the seed server does, and never back to the sender', async () => {
     const { join, messages } = await startRelay();
     const [a, b, c] = [await join(), await join(), await join()];

@@ -254,6 +254,23 @@ describe('qt connection: a dead peer (fake link, fake timers)', () => {
     expect(fake.errors).toEqual([]);
   });
 
+  it('after a reconnect, takes only a heartbeat frame for a pong: other data resets the retries but reports no heartbeat', () => {
+    const fake = start({ reconnect: true, retry: { attempts: 3, baseMs: 100, factor: 2, jitter: 0 } });
+    const beats: string[] = [];
+    fake.actor.on('heartbeat', ({ direction }) => beats.push(direction));
+    vi.advanceTimersByTime(deadline);
+    vi.advanceTimersByTime(100);
+    fake.link.emit(connected);
+    expect(fake.context().retries).toBe(1);
+    const text = encodeQtFrame(textFrame('hello'));
+    fake.link.emit({ type: 'SOCKET.DATA', chunk: text, frames: [decodeQtFrame(text)] });
+    expect(fake.context().retries).toBe(0);
+    expect(beats.filter((d) => d === 'received')).toEqual([]);
+    fake.link.emit(pong);
+    expect(beats.filter((d) => d === 'received')).toEqual(['received']);
+    expect(fake.errors).toEqual([]);
+  });
+
   it('fails with E_DEAD_PEER when every reconnect meets a peer that never answers', () => {
     const fake = start({ reconnect: true, retry: { attempts: 2, baseMs: 100, factor: 2, jitter: 0 } });
     vi.advanceTimersByTime(deadline);
