@@ -1,13 +1,13 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access, open, stat, unlink } from 'node:fs/promises';
+import { open, stat, unlink } from 'node:fs/promises';
 import type net from 'node:net';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { assertEvent, assign, fromCallback, sendTo, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { SynackError, type SynackErrorCode, type SynackErrorInfo } from '../errors.js';
 import { ProgressTicker } from '../transport/file-progress.js';
-import { commitFile, fileErrorInfo, hashRange, PartialStore, readAtOf, prepareTarget, sampleDigests, type ReceiveTarget } from '../transport/file-store.js';
+import { commitFile, exists, fileError, fileErrorInfo, hashRange, PartialStore, readAtOf, prepareTarget, sampleDigests, type ReceiveTarget } from '../transport/file-store.js';
 import { CONTROL_FIRST_BYTE, ControlLineDecoder, encodeControl, errorMessage, parseWireName, type ControlMessage } from '../transport/file-wire.js';
 import { FileHeaderDecoder, type FileHeader } from '../transport/qt-file-header.js';
 import { nextFreeName, safeBaseName, safeRelativePath } from '../transport/safe-name.js';
@@ -124,11 +124,6 @@ const PARTIAL_WAIT_MS = 2_000;
 
 /** Errors after which a synack sender may continue the partial later. */
 const RESUMABLE = new Set<SynackErrorCode>(['E_TRANSFER_SHORT', 'E_TIMEOUT', 'E_CONN_RESET', 'E_CANCELLED']);
-
-const exists = (p: string) => access(p).then(
-  () => true,
-  () => false,
-);
 
 /**
  * Builds the effect that owns an accepted connection: it decodes the seed 002 header (or a
@@ -306,10 +301,11 @@ export function createReceiveLink(deps: ReceiveLinkDeps = {}) {
       if (replace && partials.claim(wanted)) return { path: wanted, flags: 'w' };
       if (!replace && !(await exists(wanted)) && partials.claim(wanted)) return { path: wanted, flags: 'wx' };
       const dir = path.dirname(wanted);
-      const free = await nextFreeName(dir, path.basename(wanted), async (p) => partials.isActive(p) || (await exists(p)));
-      const chosen = path.join(dir, free);
-      partials.claim(chosen);
-      return { path: chosen, flags: 'wx' };
+      // Another transfer may take the free name while we look: look again until one is ours.
+      for (;;) {
+        const chosen = path.join(dir, await nextFreeName(dir, path.basename(wanted), async (p) => partials.isActive(p) || (await exists(p))));
+        if (partials.claim(chosen)) return { path: chosen, flags: 'wx' };
+      }
     };
 
     const beginBody = (start: number, sender: 'synack' | 'qt', rehashedBytes: number) => {
@@ -472,10 +468,6 @@ export function createReceiveLink(deps: ReceiveLinkDeps = {}) {
   });
 }
 
-function fileError(error: unknown, context: string): SynackError {
-  const info = fileErrorInfo(error, context);
-  return new SynackError(info.code, info.message, { cause: error });
-}
 
 /**
  * Receives one file from an accepted connection: `HEADER → STREAMING → FIN_WAIT → DONE`, or

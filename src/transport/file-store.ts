@@ -95,7 +95,8 @@ function partName(base: string): string {
   return `${stem}.part`;
 }
 
-const exists = (p: string) => access(p).then(
+/** Whether anything is at `p` (a file, a folder, a link). */
+export const exists = (p: string) => access(p).then(
   () => true,
   () => false,
 );
@@ -244,10 +245,6 @@ export class HashCheckpoints {
     for (const at of this.#copies.keys()) if (at <= offset && at > best) best = at;
     const copy = this.#copies.get(best);
     return { offset: best, hash: copy ? copy.copy() : createHash('sha256') };
-  }
-
-  get size(): number {
-    return this.#copies.size;
   }
 }
 
