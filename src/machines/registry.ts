@@ -561,7 +561,7 @@ const registryLinks = fromCallback<RegistryLinkCommand, RegistryLinksInput, Regi
   };
 });
 
-/** The table an action may change: the context's own, or a copy when snapshots must not share it. */
+/** The table an action may change: the context's own, or a copy when snapshots must not share it (then assign it). */
 function editBook(context: RegistryContext): PeerBook {
   return context.config.persistentBook ? context.book.clone() : context.book;
 }
@@ -650,14 +650,14 @@ export const registryMachine = setup({
       assertEvent(event, 'PEER.OPENED');
       const book = editBook(context);
       book.openLink(event.id, event.peer);
-      return { book, linkCount: book.linkCount };
+      return { book };
     }),
     handleFrames: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'PEER.FRAMES');
       const book = editBook(context);
       const link = book.link(event.id);
       if (!link) return;
-      enqueue.assign({ book });
+      if (book !== context.book) enqueue.assign({ book });
       const refuse = (code: SynackErrorInfo['code'], message: string) => {
         const error: SynackErrorInfo = { code, message };
         enqueue.sendTo('registryLinks', { type: 'WRITE', id: link.id, data: refusalFrame(error) });
@@ -731,7 +731,7 @@ export const registryMachine = setup({
       const book = editBook(context);
       const link = book.link(event.id);
       if (!link || link.phase === 'CLOSING') return;
-      enqueue.assign({ book });
+      if (book !== context.book) enqueue.assign({ book });
       enqueue.sendTo('registryLinks', { type: 'WRITE', id: link.id, data: refusalFrame(event.error) });
       enqueue.sendTo('registryLinks', { type: 'CLOSE', id: link.id });
       const entry = book.closing(link.id);
@@ -741,7 +741,7 @@ export const registryMachine = setup({
     dropLink: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'PEER.CLOSED');
       const book = editBook(context);
-      enqueue.assign({ book });
+      if (book !== context.book) enqueue.assign({ book });
       const entry = book.dropLink(event.id);
       if (entry) {
         enqueue.emit({ type: 'left', link: event.id, entry: entry.peer, reason: closeReason(event.reason, event.error), peers: book.peerCount });
@@ -752,14 +752,14 @@ export const registryMachine = setup({
       const book = editBook(context);
       const entry = book.entries().find((e) => e.peer.name === event.name);
       if (!entry) return;
-      enqueue.assign({ book });
+      if (book !== context.book) enqueue.assign({ book });
       enqueue.sendTo('registryLinks', { type: 'CLOSE', id: entry.link });
       book.closing(entry.link);
       enqueue.emit({ type: 'left', link: entry.link, entry: entry.peer, reason: 'evicted', peers: book.peerCount });
     }),
     evictExpired: enqueueActions(({ context, enqueue }) => {
       const book = editBook(context);
-      enqueue.assign({ book });
+      if (book !== context.book) enqueue.assign({ book });
       for (const entry of book.expire(Date.now())) {
         const link = book.link(entry.link);
         if (link) link.phase = 'CLOSING';
