@@ -59,13 +59,18 @@ export abstract class P2pFacade {
   readonly id: string;
   readonly events$: Observable<P2pFacadeEvent>;
   readonly #events = new Subject<P2pFacadeEvent>();
-  /** Brings each actor the facade makes under its supervisor's inspection (free while nobody inspects). */
+  /**
+   * Brings each actor the facade makes under its supervisor's inspection (free while nobody
+   * inspects), as a part of the facade's own actor unless it is that actor.
+   */
   protected readonly adopt: ((actor: AnyActorRef) => void) | undefined;
+  /** The facade's own actor, which the links it makes belong to. */
+  protected abstract readonly actor: AnyActorRef;
 
   protected constructor(kind: 'registry' | 'peer', options: { id?: string; supervisor?: Supervisor }) {
     this.id = options.id ?? options.supervisor?.nextId(kind) ?? kind;
     const supervisor = options.supervisor;
-    this.adopt = supervisor ? (actor) => supervisor.adopt(actor) : undefined;
+    this.adopt = supervisor ? (actor) => supervisor.adopt(actor, actor === this.actor ? undefined : this.actor) : undefined;
     this.events$ = this.#events.asObservable();
   }
 

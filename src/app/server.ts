@@ -73,7 +73,7 @@ export class Server {
       },
       ...(options.relay ? { relay: true } : {}),
       ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
-      adopted: (actor) => this.#supervisor.adopt(actor),
+      adopted: (actor) => this.#supervisor.adopt(actor, this.listener),
       idPrefix: 'c',
     });
     this.events$ = this.#events.asObservable();

@@ -8,13 +8,6 @@ import { supervisorMachine, type SupervisedSpec, type SupervisorActor } from '..
 export interface SupervisorOptions {
   /** XState inspection observer for every actor under this supervisor (off by default). */
   inspect?: (event: InspectionEvent) => void;
-  /**
-   * Keep {@link Supervisor.inspect} set from the start, so that actors made with it (not
-   * {@link Supervisor.adopt}ed) are seen live by an inspector opened later; they pay for
-   * inspection events all the while. For a program with an inspector always at hand (the web
-   * UI); attaching an inspector does the same from then on.
-   */
-  inspectable?: boolean;
 }
 
 type Unsubscribe = { unsubscribe(): void };
@@ -43,24 +36,17 @@ export class Supervisor {
    */
   readonly inspection$: Observable<InspectionEvent>;
   readonly #options: SupervisorOptions;
-  /** Actors in systems of their own (see {@link adopt}), with their inspection$ registration. */
-  readonly #adopted = new Map<AnyActorRef, Unsubscribe | undefined>();
-  #inspectable: boolean;
+  /**
+   * Live actors in systems of their own (see {@link adopt}): their owner, if any, and their
+   * inspection$ registration while it is observed.
+   */
+  readonly #adopted = new Map<AnyActorRef, { owner: AnyActorRef | undefined; registration: Unsubscribe | undefined }>();
   /** Feeds inspection$ while it is observed. */
   #tap: ((event: InspectionEvent) => void) | undefined;
-  readonly #forward = (event: InspectionEvent): void => {
-    // An actor made with `inspect` is the root of its own system: remember it for roots().
-    if (event.type === '@xstate.actor' && (event.actorRef as AnyActorRef)._parent === undefined) this.#track(event.actorRef as AnyActorRef);
-    this.#options.inspect?.(event);
-    this.#tap?.(event);
-  };
-  /** Live actors outside the supervisor's own system that inspection knows of. */
-  readonly #roots = new Set<AnyActorRef>();
   #sequence = 0;
 
   constructor(options: SupervisorOptions = {}) {
     this.#options = options;
-    this.#inspectable = options.inspectable ?? false;
     this.actor = createActor(supervisorMachine, options.inspect ? { inspect: options.inspect } : {});
     const system = this.actor.system;
     const own = new Observable<InspectionEvent>((subscriber) => {
@@ -70,12 +56,12 @@ export class Supervisor {
     const adopted = new Observable<InspectionEvent>((subscriber) => {
       const tap = (event: InspectionEvent) => subscriber.next(event);
       this.#tap = tap;
-      for (const actor of this.#adopted.keys()) this.#adopted.set(actor, actor.system.inspect(tap));
+      for (const [actor, adoption] of this.#adopted) adoption.registration = actor.system.inspect(tap);
       return () => {
         this.#tap = undefined;
-        for (const [actor, registration] of this.#adopted) {
-          registration?.unsubscribe();
-          this.#adopted.set(actor, undefined);
+        for (const adoption of this.#adopted.values()) {
+          adoption.registration?.unsubscribe();
+          adoption.registration = undefined;
         }
       };
     });
@@ -85,53 +71,22 @@ export class Supervisor {
   }
 
   /**
-   * An inspection observer for an actor made outside the supervisor's own system, or undefined
-   * while inspection is off: set when `options.inspect` was given, while {@link inspection$} is
-   * observed, and always with `options.inspectable`. Read it when creating the actor; prefer
-   * {@link adopt}, which also covers inspection that starts later and costs nothing meanwhile.
-   */
-  get inspect(): ((event: InspectionEvent) => void) | undefined {
-    return this.#options.inspect || this.#inspectable || this.#tap ? this.#forward : undefined;
-  }
-
-  /** Sets {@link inspect} for good, as `options.inspectable` does: an inspector is attached. */
-  makeInspectable(): void {
-    this.#inspectable = true;
-  }
-
-  /**
    * Brings an actor that is the root of a system of its own (an accepted connection, say) under
    * this supervisor's inspection: `options.inspect` sees it from now on, and {@link inspection$}
    * whenever observed. Nothing is attached to it while nobody inspects. Call before `start()`
-   * to see its first events; it is let go when it stops. Its failure, if any, is reported on
-   * {@link errors$}.
+   * to see its first events; it is let go when it stops. `owner` is the actor it belongs to in
+   * the inspector's tree (a server's listener); without one it hangs under the supervisor. Its
+   * failure, if any, is reported on {@link errors$}.
    */
-  adopt(actor: AnyActorRef): void {
+  adopt(actor: AnyActorRef, owner?: AnyActorRef): void {
     if (this.#adopted.has(actor)) return;
     if (this.#options.inspect) actor.system.inspect(this.#options.inspect);
-    this.#adopted.set(actor, this.#tap ? actor.system.inspect(this.#tap) : undefined);
-    this.#track(actor, () => {
-      this.#adopted.get(actor)?.unsubscribe();
-      this.#adopted.delete(actor);
-    });
-  }
-
-  /**
-   * The live actors in systems of their own that this supervisor inspects: those adopted, and
-   * those made with {@link inspect}. An inspector lists them with the supervisor's children.
-   */
-  roots(): AnyActorRef[] {
-    return [...this.#roots];
-  }
-
-  #track(actor: AnyActorRef, release?: () => void): void {
-    if (this.#roots.has(actor)) return;
-    this.#roots.add(actor);
-    const forget = () => {
-      this.#roots.delete(actor);
-      release?.();
-    };
+    this.#adopted.set(actor, { owner, registration: this.#tap ? actor.system.inspect(this.#tap) : undefined });
     // Let go once the actor's last inspection event (sent after its observers hear of the end) is out.
+    const forget = () => {
+      this.#adopted.get(actor)?.registration?.unsubscribe();
+      this.#adopted.delete(actor);
+    };
     actor.subscribe({
       complete: () => queueMicrotask(forget),
       error: (error) => {
@@ -139,6 +94,17 @@ export class Supervisor {
         this.errors$.next(SynackError.from(error, actor.id).toInfo());
       },
     });
+  }
+
+  /** The live adopted actors (see {@link adopt}): an inspector lists them with the supervisor's children. */
+  roots(): AnyActorRef[] {
+    return [...this.#adopted.keys()];
+  }
+
+  /** The actor an adopted actor belongs to: its owner, else the supervisor; undefined if not adopted. */
+  parentOf(actor: AnyActorRef): AnyActorRef | undefined {
+    const adoption = this.#adopted.get(actor);
+    return adoption ? (adoption.owner ?? this.actor) : undefined;
   }
 
   /** A fresh child id: `server-1`, `client-2`… */

@@ -99,8 +99,6 @@ export interface ClientTableOptions {
   idleTimeoutMs?: number;
   /** Qt framing: forward text, image and video frames to every other client, as the seed server does. */
   relay?: boolean;
-  /** Inspection observer passed to every connection actor (see DESIGN §5). */
-  inspect?: (event: InspectionEvent) => void;
   /** Told of every connection actor before it starts (a supervisor's inspection hooks in here). */
   adopted?: (actor: ConnectionActor) => void;
   /** Prefix of client ids: `c1`, `c2`… */
@@ -149,12 +147,7 @@ export class ClientTable {
   }
 
   #start(id: string, socket: net.Socket, onClosed?: (id: string) => void): void {
-    const inspect = this.#options.inspect;
-    const actor = createActor(connectionMachine, {
-      id,
-      input: { ...this.#options.connection, id, socket },
-      ...(inspect ? { inspect } : {}),
-    });
+    const actor = createActor(connectionMachine, { id, input: { ...this.#options.connection, id, socket } });
     const member: Member = { actor, socket, stats: actor.getSnapshot().context.stats, open: false };
     this.#members.set(id, member);
     this.#options.adopted?.(actor);

@@ -140,11 +140,17 @@ describe('client table', () => {
     expect(table.get(id)).toBeUndefined();
   });
 
-  it('passes its inspection observer to every connection actor', async () => {
+  it('hands every connection actor to `adopted` before it starts, so that its first events can be inspected', async () => {
     const seen: InspectionEvent[] = [];
-    const { join } = await serve({ inspect: (event) => seen.push(event) });
-    await join();
-    expect(seen.some((e) => e.type === '@xstate.actor')).toBe(true);
-    expect(seen.some((e) => e.type === '@xstate.snapshot')).toBe(true);
+    const adopted: string[] = [];
+    const { join } = await serve({
+      adopted: (actor) => {
+        adopted.push(actor.id);
+        actor.system.inspect((event) => seen.push(event));
+      },
+    });
+    const { id } = await join();
+    expect(adopted).toEqual([id]);
+    expect(seen.some((e) => e.type === '@xstate.snapshot' && e.event.type === 'xstate.init')).toBe(true);
   });
 });

@@ -101,9 +101,8 @@ export function serveEvents(
  * the actor tree, and per actor its statechart with the active state highlighted, its context
  * and its recent events, kept live over Server-Sent Events. Every request must carry the random
  * token of the URL; a request with another `Host` (DNS rebinding) or a foreign `Origin` is
- * refused with 403. Recording starts when the first page connects and stops with the last.
- * The supervisor is made inspectable ({@link Supervisor.makeInspectable}), so that actors made
- * from now on are seen live once a page opens. The inspector never keeps the process alive by itself.
+ * refused with 403. Recording starts when the first page connects and stops with the last; actors
+ * the supervisor adopted are followed from then on. The inspector never keeps the process alive by itself.
  *
  * @example
  * ```ts
@@ -118,7 +117,6 @@ export function serveEvents(
 export async function startInspector(supervisor: Supervisor, options: InspectorOptions = {}): Promise<Inspector> {
   const host = options.host ?? '127.0.0.1';
   if (host !== '127.0.0.1') throw new SynackError('E_USAGE', `the inspector serves on 127.0.0.1 only, not ${String(host)}`);
-  supervisor.makeInspectable();
   const token = randomBytes(24).toString('base64url');
   const expected = Buffer.from(token);
   const recorder = new InspectionRecorder({

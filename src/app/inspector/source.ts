@@ -20,9 +20,9 @@ function childrenOf(actor: AnyActorRef): AnyActorRef[] {
 /**
  * What an {@link InspectionRecorder} needs to watch a supervisor: its inspection events, the
  * actors alive now (the supervisor, its listeners and clients, their accepted connections and
- * their children, and the other actors it inspects: {@link Supervisor.roots}), and the parent
- * of an accepted connection, which is the root of its own system and is found in its
- * listener's client table.
+ * their children, and the other actors it adopted: {@link Supervisor.roots}), and the parent of
+ * an adopted actor, which is the root of its own system: its owner, as told to
+ * {@link Supervisor.adopt}.
  *
  * @example
  * ```ts
@@ -39,12 +39,6 @@ export function supervisorSource(supervisor: Supervisor): Pick<RecorderOptions, 
         pending.push(...childrenOf(actor).reverse());
       }
     },
-    parentOf: (actor) => {
-      const roots = supervisor.roots();
-      for (const owner of [...Object.values(supervisor.children()), ...roots]) {
-        if (tableOf(owner)?.get(actor.id) === actor) return owner;
-      }
-      return roots.includes(actor) ? supervisor.actor : undefined;
-    },
+    parentOf: (actor) => supervisor.parentOf(actor),
   };
 }

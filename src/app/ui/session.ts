@@ -243,7 +243,7 @@ export class UiSession {
   constructor(options: UiSessionOptions) {
     this.#ownsSupervisor = !options.supervisor;
     // The page has an inspector tab: actors made before it opens are to be seen live too.
-    this.supervisor = options.supervisor ?? new Supervisor({ inspectable: true });
+    this.supervisor = options.supervisor ?? new Supervisor();
     this.settings = options.settings;
     this.#interfaces = options.interfaces ?? (() => listInterfaces());
     this.#flushMs = options.flushMs ?? 50;

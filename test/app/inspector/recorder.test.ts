@@ -247,33 +247,18 @@ describe('supervisor inspection stream', () => {
     try {
       const unsubscribed = vi.fn();
       const inspect = vi.spyOn(supervisor.actor.system, 'inspect').mockImplementation(() => ({ unsubscribe: unsubscribed }));
-      expect(supervisor.inspect).toBeUndefined();
       const seen: InspectionEvent[] = [];
       const a = supervisor.inspection$.subscribe((e) => seen.push(e));
       const b = supervisor.inspection$.subscribe(() => {});
       expect(inspect).toHaveBeenCalledTimes(1);
-      supervisor.inspect!({ type: '@xstate.actor', actorRef: supervisor.actor, rootId: supervisor.actor.sessionId });
+      const tap = inspect.mock.calls[0]![0] as (event: InspectionEvent) => void;
+      tap({ type: '@xstate.actor', actorRef: supervisor.actor, rootId: supervisor.actor.sessionId });
       expect(seen).toHaveLength(1);
       a.unsubscribe();
       b.unsubscribe();
       expect(unsubscribed).toHaveBeenCalledTimes(1);
-      expect(supervisor.inspect).toBeUndefined();
     } finally {
       supervisor.shutdown();
-    }
-  });
-
-  it('hands out an observer at once when asked for one, or made inspectable', () => {
-    const events: InspectionEvent[] = [];
-    const given = new Supervisor({ inspect: (e) => events.push(e) });
-    const inspectable = new Supervisor({ inspectable: true });
-    try {
-      expect(given.inspect).toBeTypeOf('function');
-      expect(inspectable.inspect).toBeTypeOf('function');
-      expect(events.length).toBeGreaterThan(0);
-    } finally {
-      given.shutdown();
-      inspectable.shutdown();
     }
   });
 

@@ -41,13 +41,6 @@ describe('inspector server', () => {
     return { supervisor, inspector, port: inspector.port, token };
   }
 
-  it('makes its supervisor hand out an inspection observer from then on', async () => {
-    const supervisor = cleanup.add(new Supervisor(), (s) => s.shutdown());
-    expect(supervisor.inspect).toBeUndefined();
-    cleanup.add(await startInspector(supervisor), (i) => i.close());
-    expect(supervisor.inspect).toBeTypeOf('function');
-  });
-
   it('serves on 127.0.0.1 with a random token in its URL', async () => {
     const { inspector, token } = await serve();
     expect(inspector.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32}$/);
