@@ -1,9 +1,10 @@
 import type { Observable } from 'rxjs';
 import { createActor, waitFor } from 'xstate';
 import { SynackError } from '../errors.js';
-import { ClientTable } from '../machines/client-table.js';
-import { ChatLinks, peerMachine, peerState, peerStateName, type ChatLinkInfo, type PeerActor, type PeerInput, type PeerSnapshot } from '../machines/peer.js';
-import { formatGreeting, type PeerAddress } from '../transport/p2p-frame.js';
+import type { ClientTable } from '../machines/client-table.js';
+import { peerMachine, peerState, peerStateName, type ChatLinkInfo, type ChatLinks, type PeerActor, type PeerInput, type PeerSnapshot } from '../machines/peer.js';
+import { checkName, type PeerAddress } from '../transport/p2p-frame.js';
+import { formatEndpoint } from '../transport/socket-bridge.js';
 import { snapshots$ } from './observe.js';
 import type { P2pFacadeEvent } from './p2p-events.js';
 import { drain, P2pFacade } from './p2p-facade.js';
@@ -59,20 +60,14 @@ export class Peer extends P2pFacade {
     const { supervisor: _supervisor, registry: where, ...input } = options;
     const registry = typeof where === 'string' ? parseHostPort(where) : where;
     try {
-      formatGreeting({ name: options.name, host: '127.0.0.1', port: 1 });
+      checkName(options.name, 'greeting');
     } catch (error) {
       throw new SynackError('E_USAGE', `invalid peer name ${JSON.stringify(options.name)}: ${(error as Error).message.replace(/^greeting: /, '')}`);
     }
     this.name = options.name;
-    const adopt = this.adopt;
-    this.clients = new ClientTable({ idPrefix: 'in', ...(adopt ? { adopted: adopt } : {}) });
-    const { frameTimeoutMs, connectTimeoutMs, maxPayloadBytes } = options;
-    this.chat = new ChatLinks({ inbound: this.clients, frameTimeoutMs, connectTimeoutMs, maxPayloadBytes, adopt });
-    this.actor = createActor(peerMachine, {
-      id: this.id,
-      input: { ...input, id: this.id, registry, clients: this.clients, chat: this.chat, adopt },
-    });
-    adopt?.(this.actor);
+    this.actor = createActor(peerMachine, { id: this.id, input: { ...input, id: this.id, registry, adopt: this.adopt } });
+    ({ clients: this.clients, chat: this.chat } = this.actor.getSnapshot().context);
+    this.adopt?.(this.actor);
     this.state$ = snapshots$(this.actor);
     this.#wire();
     this.actor.start();
@@ -144,19 +139,20 @@ export class Peer extends P2pFacade {
   async send(name: string, text: string): Promise<void> {
     const to = this.peers().find((p) => p.name === name);
     await this.chat.send(to ?? { name }, text);
-    const peer = this.chat.linkTo(name)?.peer ?? (to ? `${to.host}:${to.port}` : '?');
+    const peer = this.chat.linkTo(name)?.peer ?? (to ? formatEndpoint(to.host, to.port) : '?');
     this.emit({ event: 'chat-sent', id: this.id, to: name, text, peer });
   }
 
   /** Sends `text` to every listed peer; resolves with who got it and who did not (and why). */
   async broadcast(text: string): Promise<{ sent: string[]; failed: { name: string; error: SynackError }[] }> {
     if (text === '') throw new SynackError('E_USAGE', 'empty message: the original peer cannot read an empty frame');
-    const results = await Promise.allSettled(this.peers().map((p) => this.send(p.name, text).then(() => p.name)));
+    const names = this.peers().map((p) => p.name);
+    const results = await Promise.allSettled(names.map((name) => this.send(name, text).then(() => name)));
     const sent: string[] = [];
     const failed: { name: string; error: SynackError }[] = [];
     results.forEach((r, i) => {
       if (r.status === 'fulfilled') sent.push(r.value);
-      else failed.push({ name: this.peers()[i]?.name ?? '?', error: SynackError.from(r.reason) });
+      else failed.push({ name: names[i]!, error: SynackError.from(r.reason) });
     });
     return { sent, failed };
   }

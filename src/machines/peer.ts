@@ -741,7 +741,7 @@ export const peerMachine = setup({
 }).createMachine({
   id: 'peer',
   context: ({ input }) => {
-    const clients = input.clients ?? new ClientTable({ idPrefix: 'in' });
+    const clients = input.clients ?? new ClientTable({ idPrefix: 'in', ...(input.adopt ? { adopted: input.adopt } : {}) });
     const frameTimeoutMs = input.frameTimeoutMs ?? REGISTRY_DEFAULTS.frameTimeoutMs;
     const maxPayloadBytes = input.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     const connectTimeoutMs = input.connectTimeoutMs ?? PEER_DEFAULTS.connectTimeoutMs;

@@ -106,7 +106,8 @@ export function encodeP2pFrame(type: string, payload: string): Buffer {
   return frame;
 }
 
-function checkName(name: string, what: string): void {
+/** Throws E_PROTOCOL (`<what>: …`) for a peer name the protocol cannot carry: empty, or with `@ : ;`, whitespace or a control character. */
+export function checkName(name: string, what: string): void {
   if (name === '') throw protocolError(`${what}: empty name`);
   if (NAME_FORBIDDEN.test(name)) throw protocolError(`${what}: name ${show(name)} contains @ : ; whitespace or a control character`);
 }
