@@ -144,6 +144,7 @@ export {
   QtFrameDecoder,
   QtFrameType,
   encodeQtFrame,
+  qtFrameWireSize,
   decodeQtFrame,
   textFrame,
   mediaFrame,

@@ -3,14 +3,9 @@
  * own QtFrameDecoder (the validation synack's relay does) and return the original bytes of the
  * complete frames of types 1/2/3, batched per chunk, to be written once to each other client.
  */
-import { QtFrameDecoder, QtFrameType, type QtFrame } from '../../dist/transport/qt-frame.js';
+import { QtFrameDecoder, qtFrameWireSize, QtFrameType } from '../../dist/transport/qt-frame.js';
 
 const RELAYED = new Set<number>([QtFrameType.TEXT, QtFrameType.IMAGE, QtFrameType.VIDEO]);
-
-/** Bytes a decoded frame took on the wire, its size field included. */
-function wireSize(frame: QtFrame): number {
-  return 16 + (frame.description === null ? 0 : frame.description.length * 2) + (frame.data === null ? 0 : frame.data.length);
-}
 
 export class RelayFramer {
   readonly #decoder = new QtFrameDecoder();
@@ -35,7 +30,7 @@ export class RelayFramer {
     const parts: Buffer[] = [];
     let offset = 0;
     for (const frame of frames) {
-      const size = wireSize(frame);
+      const size = qtFrameWireSize(frame);
       if (RELAYED.has(frame.type)) parts.push(bytes.subarray(offset, offset + size));
       offset += size;
     }

@@ -2,7 +2,7 @@ import type net from 'node:net';
 import { Subject } from 'rxjs';
 import { createActor, type InspectionEvent } from 'xstate';
 import type { SynackErrorInfo } from '../errors.js';
-import { QtFrameType, type QtFrame } from '../transport/qt-frame.js';
+import { qtFrameWireSize, QtFrameType, type QtFrame } from '../transport/qt-frame.js';
 import { slowConsumerError, writeBounded, type Endpoint } from '../transport/socket-bridge.js';
 import {
   connectionMachine,
@@ -17,10 +17,6 @@ const RELAYED_TYPES = new Set<number>([QtFrameType.TEXT, QtFrameType.IMAGE, QtFr
 const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 /** Bytes a decoded frame took on the wire, its size field included (the decoder accepts no slack). */
-function wireSize(frame: QtFrame): number {
-  return 16 + (frame.description === null ? 0 : frame.description.length * 2) + (frame.data === null ? 0 : frame.data.length);
-}
-
 /**
  * Gives back the original bytes of the frames a connection decoded, so that a relay forwards
  * them as they came instead of encoding them again: it keeps the tail of the stream that
@@ -40,7 +36,7 @@ class FrameBytes {
     let whole = 0;
     let count = 0;
     for (const frame of frames) {
-      whole += wireSize(frame);
+      whole += qtFrameWireSize(frame);
       if (RELAYED_TYPES.has(frame.type)) count++;
     }
     const head = whole - this.#carryBytes;
@@ -52,7 +48,7 @@ class FrameBytes {
     const parts: Buffer[] = [];
     let offset = 0;
     for (const frame of frames) {
-      const size = wireSize(frame);
+      const size = qtFrameWireSize(frame);
       if (RELAYED_TYPES.has(frame.type)) parts.push(bytes.subarray(offset, offset + size));
       offset += size;
     }

@@ -131,6 +131,11 @@ export function decodeQByteArray(bytes: Buffer, offset = 0): { value: Buffer | n
   return { value: bytes.subarray(start, start + length), next: start + length };
 }
 
+/** The bytes a frame takes on the wire, its size field included. */
+export function qtFrameWireSize(frame: QtFrame): number {
+  return 4 + MIN_FRAME_SIZE + (frame.description === null ? 0 : frame.description.length * 2) + (frame.data === null ? 0 : frame.data.length);
+}
+
 /**
  * Encodes a frame exactly as a Qt peer does (`out << qint32(size) << sendStruct`): int32 size,
  * int32 type, QString description, QByteArray data. One allocation, one copy of `data`.

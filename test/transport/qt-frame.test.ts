@@ -16,6 +16,7 @@ import {
   frameText,
   isHeartbeat,
   mediaFrame,
+  qtFrameWireSize,
   textFrame,
   type QtFrame,
 } from '../../src/transport/qt-frame.js';
@@ -71,6 +72,14 @@ afterEach(() => {
 
 describe('qt frame', () => {
   describe('wire vectors from real Qt peers', () => {
+    it('knows the wire size of each decoded vector, size field included', () => {
+      for (const name of ['text_frame.bin', 'relayed_text_frame.bin', 'client_heartbeat.bin', 'server_heartbeat_reply.bin']) {
+        const bytes = vector(name);
+        expect(qtFrameWireSize(decodeQtFrame(bytes)), name).toBe(bytes.length);
+      }
+      expect(qtFrameWireSize({ type: 1, description: null, data: null })).toBe(16);
+    });
+
     it('decodes text_frame.bin to "hello 你好" and re-encodes it to the same bytes', () => {
       const bytes = vector('text_frame.bin');
       expect(bytes.length).toBe(60);

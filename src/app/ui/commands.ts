@@ -46,7 +46,8 @@ export const MAX_PAYLOAD_CHARS = 512 * 1024;
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-function usage(message: string): SynackError {
+/** A command the page should not have sent: E_USAGE, whose message the page shows. */
+export function usage(message: string): SynackError {
   return new SynackError('E_USAGE', message);
 }
 

@@ -11,7 +11,7 @@ import { safeBaseName } from '../../transport/safe-name.js';
 import type { FileTransferEvent } from '../file-events.js';
 import { createFileReceiver, sendFile, type FileReceiver, type FileSend } from '../file-transfer.js';
 import type { Supervisor } from '../supervisor.js';
-import type { UiCommand } from './commands.js';
+import { usage, type UiCommand } from './commands.js';
 import type { LogEntry } from './log.js';
 import { formatEndpoint } from '../../transport/socket-bridge.js';
 
@@ -94,10 +94,6 @@ export interface FilesPanelOptions {
   changed: () => void;
   /** Largest upload; default {@link MAX_UPLOAD_BYTES}. */
   maxUploadBytes?: number;
-}
-
-function usage(message: string): SynackError {
-  return new SynackError('E_USAGE', message);
 }
 
 /** `~/x` and relative folders, made absolute. */

@@ -173,10 +173,6 @@ export class LogBook {
     return this.#panels.get(panel) ?? [];
   }
 
-  has(panel: string): boolean {
-    return this.#panels.has(panel);
-  }
-
   clear(panel: string): void {
     this.#panels.set(panel, []);
   }

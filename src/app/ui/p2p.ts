@@ -7,7 +7,7 @@ import type { P2pFacadeEvent, PeerEntry } from '../p2p-events.js';
 import { createPeer, parseHostPort, type Peer } from '../peer.js';
 import { createRegistry, type Registry } from '../registry.js';
 import type { Supervisor } from '../supervisor.js';
-import type { UiCommand } from './commands.js';
+import { usage, type UiCommand } from './commands.js';
 import type { LogEntry } from './log.js';
 import { formatEndpoint } from '../../transport/socket-bridge.js';
 
@@ -108,10 +108,6 @@ export interface P2pPanelOptions {
   bindable: () => string[];
   log: (panel: string, draft: Draft) => void;
   changed: () => void;
-}
-
-function usage(message: string): SynackError {
-  return new SynackError('E_USAGE', message);
 }
 
 /**

@@ -336,9 +336,7 @@ export const UI_JS = String.raw`
     var all = $('select-all');
     all.disabled = s.clients.length === 0;
     all.checked = s.clients.length > 0 && selectedIds().length === s.clients.length;
-    var summary = s.clients.length + ' client' + (s.clients.length === 1 ? '' : 's') + (s.accepted ? ' · ' + s.accepted + ' accepted' : '') + (s.rejected ? ' · ' + s.rejected + ' refused' : '');
     $('server-empty').textContent = s.state === 'LISTENING' ? 'No clients connected yet.' : 'No clients connected.';
-    $('server-clients').dataset.summary = summary;
 
     if (serverLog) {
       var toSelected = serverLog.target.value === 'selected';
@@ -403,7 +401,7 @@ export const UI_JS = String.raw`
     node.dataset.clientId = id;
     var head = node.appendChild(el('header', 'card-head'));
     head.appendChild(el('h3', '', id));
-    head.appendChild(el('span', 'target', '→ ' + (view.config.host.indexOf(':') === -1 ? view.config.host : '[' + view.config.host + ']') + ':' + view.config.port));
+    head.appendChild(el('span', 'target', '→ ' + where(view.config.host, view.config.port)));
     card = { id: id, node: node, view: view };
     card.badge = head.appendChild(el('span', 'badge'));
     head.appendChild(el('span', 'spacer'));

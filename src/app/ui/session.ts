@@ -9,7 +9,7 @@ import { encodeRawLine, parseHex } from '../../transport/raw.js';
 import { createClient, type Client } from '../client.js';
 import { createServer, type Server } from '../server.js';
 import { Supervisor } from '../supervisor.js';
-import type { Payload, UiCommand } from './commands.js';
+import { usage, type Payload, type UiCommand } from './commands.js';
 import { describeEvent, LogBook, type LogEntry } from './log.js';
 import { FILES_PANEL, FilesPanel, type FilesView } from './files.js';
 import { P2P_PANELS, P2pPanel, type P2pView } from './p2p.js';
@@ -144,10 +144,6 @@ interface Card {
   client: Client;
   history: { badge: string; ts: number }[];
   subscriptions: Subscription[];
-}
-
-function usage(message: string): SynackError {
-  return new SynackError('E_USAGE', message);
 }
 
 /**
@@ -381,7 +377,7 @@ export class UiSession {
       case 'server.stop': {
         const slot = this.#slot;
         if (!slot || !slot.server.listener.getSnapshot().can({ type: 'USER.STOP' })) throw usage('the server is not listening');
-        void this.settings.update((s) => ({ ...s, server: { ...s.server, closeClientsOnStop: command.closeClients } }));
+        void this.#remember((s) => ({ ...s, server: { ...s.server, closeClientsOnStop: command.closeClients } }));
         await slot.server.stop({ closeClients: command.closeClients });
         return { state: listenerState(slot.server.listener.getSnapshot()) };
       }
@@ -434,24 +430,20 @@ export class UiSession {
         return { writable: sent };
       }
       case 'registry.start':
-        void this.settings.update((s) => ({ ...s, p2p: { ...s.p2p, registryHost: command.host, registryPort: command.port } }));
-        this.#dirtySettings = true;
+        void this.#remember((s) => ({ ...s, p2p: { ...s.p2p, registryHost: command.host, registryPort: command.port } }));
         return this.#p2p.run(command);
       case 'peer.join':
-        void this.settings.update((s) => ({ ...s, p2p: { ...s.p2p, name: command.name, join: command.registry, chatHost: command.host, chatPort: command.port } }));
-        this.#dirtySettings = true;
+        void this.#remember((s) => ({ ...s, p2p: { ...s.p2p, name: command.name, join: command.registry, chatHost: command.host, chatPort: command.port } }));
         return this.#p2p.run(command);
       case 'registry.stop':
       case 'peer.leave':
       case 'peer.send':
         return this.#p2p.run(command);
       case 'files.receive':
-        void this.settings.update((s) => ({ ...s, files: { ...s.files, host: command.host, port: command.port, dir: command.dir, force: command.force } }));
-        this.#dirtySettings = true;
+        void this.#remember((s) => ({ ...s, files: { ...s.files, host: command.host, port: command.port, dir: command.dir, force: command.force } }));
         return this.files.run(command);
       case 'files.send':
-        void this.settings.update((s) => ({ ...s, files: { ...s.files, sendHost: command.host, sendPort: command.port } }));
-        this.#dirtySettings = true;
+        void this.#remember((s) => ({ ...s, files: { ...s.files, sendHost: command.host, sendPort: command.port } }));
         return this.files.run(command);
       case 'files.stop':
       case 'files.cancel':
@@ -465,12 +457,11 @@ export class UiSession {
         this.#schedule();
         return {};
       case 'view.set':
-        await this.settings.update((s) => ({
+        await this.#remember((s) => ({
           ...s,
           view: { hex: command.hex ?? s.view.hex },
           send: { mode: command.mode ?? s.send.mode, eol: command.eol ?? s.send.eol },
         }));
-        this.#dirtySettings = true;
         this.#schedule();
         return {};
     }
@@ -484,8 +475,7 @@ export class UiSession {
     if (slot && !slot.server.listener.getSnapshot().can({ type: 'USER.LISTEN' })) {
       throw usage(`the server is ${listenerState(slot.server.listener.getSnapshot())}: stop it first`);
     }
-    void this.settings.update((s) => ({ ...s, server: { ...config, closeClientsOnStop: s.server.closeClientsOnStop } }));
-    this.#dirtySettings = true;
+    void this.#remember((s) => ({ ...s, server: { ...config, closeClientsOnStop: s.server.closeClientsOnStop } }));
     const same = slot && JSON.stringify(slot.config) === JSON.stringify(config);
     if (slot && !same) {
       this.#slot = undefined;
@@ -563,12 +553,11 @@ export class UiSession {
         this.#markCard(id);
       }),
     );
-    void this.settings.update((s) => ({
+    void this.#remember((s) => ({
       ...s,
       client: { ...config },
       recent: withRecent(s.recent, { host: config.host, port: config.port, framing: config.framing }),
     }));
-    this.#dirtySettings = true;
     this.#markCard(id);
     if (connect) client.connect().catch(() => {});
     return { id };
@@ -633,6 +622,12 @@ export class UiSession {
     if (this.#dirtySettings) update.settings = this.settings.get();
     this.#discardPending();
     for (const subscriber of [...this.#subscribers]) subscriber.next(update);
+  }
+
+  /** Saves a settings change and sends the page the new settings with the next update. */
+  #remember(change: (settings: UiSettings) => UiSettings): Promise<void> {
+    this.#dirtySettings = true;
+    return this.settings.update(change);
   }
 
   #discardPending(): void {
