@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { ClientInfo } from '../../machines/client-table.js';
 import type { Framing } from '../../machines/connection.js';
-import { frameText, QtFrameDecoder, QtFrameType } from '../../transport/qt-frame.js';
+import { frameText, QtFrameType } from '../../transport/qt-frame.js';
 import { displayText, hexDump } from '../../transport/raw.js';
 import type { SynackEvent } from '../events.js';
+import { frameLabel, frameTypeName, wholeFrames } from '../frame-display.js';
 import type { P2pEvent, PeerEntry } from '../p2p-events.js';
 import { formatEndpoint } from '../../transport/socket-bridge.js';
 
@@ -98,7 +99,7 @@ function coreLine(
       const body =
         text !== null
           ? displayText(Buffer.from(text))
-          : `[${MEDIA_NAMES[frame.type] ?? `type ${frame.type}`} ${frame.data?.length ?? 0} B sha256 ${sha256(frame.data).slice(0, 16)}…]${event.path ? ` saved to ${event.path}` : ''}`;
+          : `[${frameTypeName(frame.type)} ${frame.data?.length ?? 0} B sha256 ${sha256(frame.data).slice(0, 16)}…]${event.path ? ` saved to ${event.path}` : ''}`;
       return `${time} ${paint('recv', `← ${event.id} ${event.peer}`)} ${body}`;
     }
     case 'heartbeat':
@@ -154,8 +155,6 @@ function p2pLine(event: P2pEvent, paint: Paint): string {
   }
 }
 
-const MEDIA_NAMES: Record<number, string> = { [QtFrameType.IMAGE]: 'image', [QtFrameType.VIDEO]: 'video frame' };
-
 /** SHA-256 of a frame's bytes, hex. */
 export function sha256(bytes: Buffer | null): string {
   return createHash('sha256').update(bytes ?? Buffer.alloc(0)).digest('hex');
@@ -163,16 +162,7 @@ export function sha256(bytes: Buffer | null): string {
 
 /** What a person reads for qt frames we sent: the text, or `[image N B]`; null if not whole frames. */
 function sentFramesText(chunk: Buffer): string | null {
-  try {
-    const decoder = new QtFrameDecoder();
-    const frames = decoder.push(chunk);
-    if (decoder.bufferedBytes > 0 || frames.length === 0) return null;
-    return frames
-      .map((f) => (f.type === QtFrameType.TEXT ? displayText(Buffer.from(frameText(f) ?? '')) : `[${MEDIA_NAMES[f.type] ?? `type ${f.type}`} ${f.data?.length ?? 0} B]`))
-      .join(' ');
-  } catch {
-    return null;
-  }
+  return wholeFrames(chunk)?.map((frame) => frameLabel(frame)).join(' ') ?? null;
 }
 
 function payload(chunk: Buffer, hex: boolean): string {

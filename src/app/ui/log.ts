@@ -1,7 +1,8 @@
 import type { Framing } from '../../machines/connection.js';
-import { encodeQtFrame, frameText, QtFrameDecoder, QtFrameType, type QtFrame } from '../../transport/qt-frame.js';
+import { encodeQtFrame } from '../../transport/qt-frame.js';
 import { displayText, hexDump } from '../../transport/raw.js';
 import type { SynackEvent } from '../events.js';
+import { frameLabel, wholeFrames } from '../frame-display.js';
 import { formatEndpoint } from '../../transport/socket-bridge.js';
 
 /** One line of a panel's log, as the page shows it. */
@@ -23,8 +24,6 @@ export interface LogEntry {
 const TEXT_BYTES = 8 * 1024;
 const HEX_BYTES = 1024;
 
-const MEDIA: Record<number, string> = { [QtFrameType.IMAGE]: 'image', [QtFrameType.VIDEO]: 'video frame' };
-
 function more(total: number, shown: number): string {
   return total > shown ? `\n… ${total - shown} more bytes` : '';
 }
@@ -38,24 +37,10 @@ function hexOf(chunk: Buffer): string {
   return hexDump(chunk.subarray(0, HEX_BYTES)) + more(chunk.length, HEX_BYTES);
 }
 
-function frameLabel(frame: QtFrame): string {
-  const text = frameText(frame);
-  if (text !== null) return displayText(Buffer.from(text.slice(0, TEXT_BYTES)));
-  return `[${MEDIA[frame.type] ?? `type ${frame.type}`} ${frame.data?.length ?? 0} B]`;
-}
-
 /** What a chunk we sent says: its qt frames' text, else the bytes as text. */
 function sentText(chunk: Buffer, framing: Framing): string {
-  if (framing === 'qt') {
-    try {
-      const decoder = new QtFrameDecoder();
-      const frames = decoder.push(chunk);
-      if (decoder.bufferedBytes === 0 && frames.length > 0) return frames.map(frameLabel).join('\n');
-    } catch {
-      // not whole frames (hex typed by hand): shown as bytes
-    }
-  }
-  return textOf(chunk);
+  const frames = framing === 'qt' ? wholeFrames(chunk) : null;
+  return frames ? frames.map((frame) => frameLabel(frame, TEXT_BYTES)).join('\n') : textOf(chunk);
 }
 
 type Draft = Omit<LogEntry, 'seq' | 'ts'>;
@@ -87,7 +72,7 @@ function describe(event: SynackEvent, framing: Framing): Draft | null {
       return { kind: 'in', who: `${event.id} ${event.peer}`, text: textOf(event.chunk), hex: hexOf(event.chunk), bytes: event.chunk.length };
     case 'message': {
       const wire = encodeQtFrame(event.frame);
-      return { kind: 'in', who: `${event.id} ${event.peer}`, text: frameLabel(event.frame), hex: hexOf(wire), bytes: wire.length };
+      return { kind: 'in', who: `${event.id} ${event.peer}`, text: frameLabel(event.frame, TEXT_BYTES), hex: hexOf(wire), bytes: wire.length };
     }
     case 'sent': {
       const who = event.id === '*' ? `all (${event.peer})` : `${event.id} ${event.peer}`;
