@@ -64,7 +64,10 @@ interface Member {
   open: boolean;
 }
 
-/** What happens to the clients of a listener. */
+/**
+ * What happens to the clients of a listener. A `data` event's `frames` array is the connection's
+ * own: it is emptied once the event has been handled, so copy it (`[...frames]`) to keep frames.
+ */
 export type ClientEvent =
   | { type: 'connected'; id: string; peer: Endpoint; clients: number }
   | { type: 'disconnected'; id: string; peer: Endpoint; reason: string; error: SynackErrorInfo | null; clients: number }
