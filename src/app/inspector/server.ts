@@ -45,10 +45,40 @@ const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** Whether `given` is the expected token, compared in constant time. */
-export function tokenMatches(expected: Buffer, given: string | null): boolean {
+function tokenMatches(expected: Buffer, given: string | null): boolean {
   if (given === null) return false;
   const actual = Buffer.from(given);
   return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/** What a request is refused with, or null when it may proceed. */
+export interface Refusal {
+  status: number;
+  message: string;
+}
+
+/**
+ * Checks a request to the inspector or the web UI before anything else: its `Host` must be one
+ * the page is served as (no DNS rebinding), its `Origin`, when sent, must be the page's own, and
+ * its URL must carry the token (compared in constant time).
+ *
+ * @example
+ * ```ts
+ * const refusal = checkRequest(req, url, { hosts: allowedHosts('127.0.0.1', port, listInterfaces), token });
+ * if (refusal) return refuse(res, refusal.status, refusal.message);
+ * ```
+ */
+export function checkRequest(req: http.IncomingMessage, url: URL, options: { hosts: Set<string>; token: Buffer }): Refusal | null {
+  const host = (req.headers.host ?? '').toLowerCase();
+  if (!options.hosts.has(host)) return { status: 403, message: 'forbidden: unexpected Host header (open the URL synack gave, with its token)' };
+  const origin = req.headers.origin;
+  if (origin !== undefined && !(origin.startsWith('http://') && options.hosts.has(origin.slice(7).toLowerCase()))) {
+    return { status: 403, message: 'forbidden: cross-origin request' };
+  }
+  if (!tokenMatches(options.token, url.searchParams.get('token'))) {
+    return { status: 403, message: 'forbidden: missing or wrong token (open the URL synack gave, with its token)' };
+  }
+  return null;
 }
 
 /** Ends a response with a short plain-text reason. */
@@ -128,14 +158,9 @@ export async function startInspector(supervisor: Supervisor, options: InspectorO
   let port = 0;
 
   const server = http.createServer((req, res) => {
-    const allowed = [`127.0.0.1:${port}`, `localhost:${port}`];
-    if (!allowed.includes(req.headers.host ?? '')) return refuse(res, 403, 'forbidden: unexpected Host header');
-    const origin = req.headers.origin;
-    if (origin !== undefined && !allowed.some((h) => origin === `http://${h}`)) return refuse(res, 403, 'forbidden: cross-origin request');
-    const url = new URL(req.url ?? '/', `http://${allowed[0]}`);
-    if (!tokenMatches(expected, url.searchParams.get('token'))) {
-      return refuse(res, 403, 'forbidden: open the inspector with the URL it printed (it carries a token)');
-    }
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    const refusal = checkRequest(req, url, { hosts: new Set([`127.0.0.1:${port}`, `localhost:${port}`]), token: expected });
+    if (refusal) return refuse(res, refusal.status, refusal.message);
     if (req.method !== 'GET') return refuse(res, 405, 'method not allowed');
     switch (url.pathname) {
       case '/':

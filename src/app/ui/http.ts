@@ -3,9 +3,9 @@ import net from 'node:net';
 import os from 'node:os';
 import { SynackError } from '../../errors.js';
 import type { InterfaceAddress } from '../../transport/interfaces.js';
-import { SECURITY_HEADERS, tokenMatches } from '../inspector/server.js';
+import { SECURITY_HEADERS } from '../inspector/server.js';
 
-export { refuse, serveEvents } from '../inspector/server.js';
+export { checkRequest, refuse, serveEvents, type Refusal } from '../inspector/server.js';
 
 /** Largest command body accepted. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -50,36 +50,6 @@ export function allowedHosts(bind: string, port: number, interfaces: () => Inter
     }
   }
   return hosts;
-}
-
-/** What a request is refused with, or null when it may proceed. */
-export interface Refusal {
-  status: number;
-  message: string;
-}
-
-/**
- * Checks a request before anything else: its `Host` must be one the UI answers to (no DNS
- * rebinding), its `Origin`, when sent, must be the UI's own, and its URL must carry the token
- * (compared in constant time, as the inspector does).
- *
- * @example
- * ```ts
- * const refusal = checkRequest(req, url, { hosts: allowedHosts('127.0.0.1', port, listInterfaces), token });
- * if (refusal) return refuse(res, refusal.status, refusal.message);
- * ```
- */
-export function checkRequest(req: http.IncomingMessage, url: URL, options: { hosts: Set<string>; token: Buffer }): Refusal | null {
-  const host = (req.headers.host ?? '').toLowerCase();
-  if (!options.hosts.has(host)) return { status: 403, message: 'forbidden: unexpected Host header (open the URL synack printed)' };
-  const origin = req.headers.origin;
-  if (origin !== undefined && !(origin.startsWith('http://') && options.hosts.has(origin.slice(7).toLowerCase()))) {
-    return { status: 403, message: 'forbidden: cross-origin request' };
-  }
-  if (!tokenMatches(options.token, url.searchParams.get('token'))) {
-    return { status: 403, message: 'forbidden: open the UI with the URL synack printed (it carries a token)' };
-  }
-  return null;
 }
 
 /** Sends a body with the shared security headers. */
