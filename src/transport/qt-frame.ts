@@ -146,17 +146,42 @@ export function qtFrameWireSize(frame: QtFrame): number {
  * ```
  */
 export function encodeQtFrame(frame: QtFrame): Buffer {
-  const { type, description, data } = frame;
+  const size = checkedSize(frame);
+  const out = Buffer.allocUnsafe(4 + size);
+  const pos = writeHead(out, frame, size);
+  frame.data?.copy(out, pos);
+  return out;
+}
+
+/**
+ * The bytes of an encoded frame before its data (size, type, description, data length), to show
+ * or log a large frame's start without encoding its data again.
+ *
+ * @example
+ * ```ts
+ * Buffer.concat([encodeQtFrameHead(frame), frame.data ?? Buffer.alloc(0)]); // = encodeQtFrame(frame)
+ * ```
+ */
+export function encodeQtFrameHead(frame: QtFrame): Buffer {
+  const size = checkedSize(frame);
+  const out = Buffer.allocUnsafe(4 + size - (frame.data?.length ?? 0));
+  writeHead(out, frame, size);
+  return out;
+}
+
+function checkedSize({ type, description, data }: QtFrame): number {
   if (!Number.isInteger(type) || type < -0x80000000 || type > INT32_MAX) {
     throw new SynackError('E_USAGE', `qt frame type ${type} is not a 32-bit integer`);
   }
-  const descriptionBytes = description === null ? 0 : description.length * 2;
-  const dataBytes = data === null ? 0 : data.length;
-  const size = MIN_FRAME_SIZE + descriptionBytes + dataBytes;
+  const size = MIN_FRAME_SIZE + (description === null ? 0 : description.length * 2) + (data === null ? 0 : data.length);
   if (size > INT32_MAX) {
     throw new SynackError('E_FRAME_TOO_LARGE', `qt frame of ${size} bytes does not fit the int32 size field`);
   }
-  const out = Buffer.allocUnsafe(4 + size);
+  return size;
+}
+
+/** Writes size, type, description and the data's length; returns where the data goes. */
+function writeHead(out: Buffer, { type, description, data }: QtFrame, size: number): number {
   out.writeInt32BE(size, 0);
   out.writeInt32BE(type, 4);
   let pos = 8;
@@ -164,16 +189,11 @@ export function encodeQtFrame(frame: QtFrame): Buffer {
     out.writeUInt32BE(NULL_LENGTH, pos);
     pos += 4;
   } else {
-    out.writeUInt32BE(descriptionBytes, pos);
+    out.writeUInt32BE(description.length * 2, pos);
     pos = writeUtf16be(out, description, pos + 4);
   }
-  if (data === null) {
-    out.writeUInt32BE(NULL_LENGTH, pos);
-  } else {
-    out.writeUInt32BE(dataBytes, pos);
-    data.copy(out, pos + 4);
-  }
-  return out;
+  out.writeUInt32BE(data === null ? NULL_LENGTH : data.length, pos);
+  return pos + 4;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   encodeQByteArray,
   encodeQString,
   encodeQtFrame,
+  encodeQtFrameHead,
   frameText,
   isHeartbeat,
   mediaFrame,
@@ -319,6 +320,21 @@ describe('qt frame', () => {
     it('counts any type 100 frame as a heartbeat', () => {
       expect(isHeartbeat({ type: 100, description: null, data: null })).toBe(true);
       expect(isHeartbeat(textFrame('100'))).toBe(false);
+    });
+
+    it('encodes the head of a frame as the bytes of its encoding before the data', () => {
+      const frames: QtFrame[] = [
+        textFrame('hello 你好'),
+        mediaFrame(QtFrameType.IMAGE, Buffer.alloc(3000, 7)),
+        { type: 100, description: null, data: null },
+        { type: 2, description: '', data: Buffer.alloc(0) },
+      ];
+      for (const frame of frames) {
+        const wire = encodeQtFrame(frame);
+        const head = encodeQtFrameHead(frame);
+        expect(head).toEqual(wire.subarray(0, wire.length - (frame.data?.length ?? 0)));
+        expect(head.length + (frame.data?.length ?? 0)).toBe(qtFrameWireSize(frame));
+      }
     });
 
     it('refuses to encode a type that is not a 32-bit integer', () => {

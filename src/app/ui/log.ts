@@ -1,5 +1,5 @@
 import type { Framing } from '../../machines/connection.js';
-import { encodeQtFrame } from '../../transport/qt-frame.js';
+import { encodeQtFrameHead, qtFrameWireSize } from '../../transport/qt-frame.js';
 import { displayText, hexDump } from '../../transport/raw.js';
 import type { SynackEvent } from '../events.js';
 import { frameLabel, wholeFrames } from '../frame-display.js';
@@ -33,8 +33,9 @@ function textOf(chunk: Buffer): string {
   return text.endsWith('\n') ? text.slice(0, -1) : text;
 }
 
-function hexOf(chunk: Buffer): string {
-  return hexDump(chunk.subarray(0, HEX_BYTES)) + more(chunk.length, HEX_BYTES);
+/** A hex dump of the first bytes of `chunk`, which starts `total` bytes on the wire. */
+function hexOf(chunk: Buffer, total = chunk.length): string {
+  return hexDump(chunk.subarray(0, HEX_BYTES)) + more(total, HEX_BYTES);
 }
 
 /** What a chunk we sent says: its qt frames' text, else the bytes as text. */
@@ -71,8 +72,11 @@ function describe(event: SynackEvent, framing: Framing): Draft | null {
     case 'data':
       return { kind: 'in', who: `${event.id} ${event.peer}`, text: textOf(event.chunk), hex: hexOf(event.chunk), bytes: event.chunk.length };
     case 'message': {
-      const wire = encodeQtFrame(event.frame);
-      return { kind: 'in', who: `${event.id} ${event.peer}`, text: frameLabel(event.frame, TEXT_BYTES), hex: hexOf(wire), bytes: wire.length };
+      const { frame } = event;
+      const head = encodeQtFrameHead(frame);
+      const start = frame.data ? Buffer.concat([head, frame.data.subarray(0, HEX_BYTES)]) : head;
+      const bytes = qtFrameWireSize(frame);
+      return { kind: 'in', who: `${event.id} ${event.peer}`, text: frameLabel(frame, TEXT_BYTES), hex: hexOf(start, bytes), bytes };
     }
     case 'sent': {
       const who = event.id === '*' ? `all (${event.peer})` : `${event.id} ${event.peer}`;
