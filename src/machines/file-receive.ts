@@ -11,7 +11,7 @@ import { commitFile, exists, fileError, fileErrorInfo, hashRange, PartialStore, 
 import { CONTROL_FIRST_BYTE, ControlLineDecoder, encodeControl, errorMessage, parseWireName, type ControlMessage } from '../transport/file-wire.js';
 import { FileHeaderDecoder, type FileHeader } from '../transport/qt-file-header.js';
 import { nextFreeName, safeBaseName, safeRelativePath } from '../transport/safe-name.js';
-import { endpointsOf } from '../transport/socket-bridge.js';
+import { endpointsOf, socketEvents } from '../transport/socket-bridge.js';
 import { finishedNow, initialTransfer, progressAfter, SAMPLE_SHA256, streamingFrom, transferStateName, type TransferContext } from './transfer.js';
 
 /** Bytes the file writer buffers before the socket is paused (one `writev` per batch). */
@@ -422,18 +422,14 @@ export function createReceiveLink(deps: ReceiveLinkDeps = {}) {
       });
     };
 
-    const onEnd = () => {
-      peerEnded = true;
-      settleEnd();
-    };
-    const onError = (error: Error) => {
-      socketError = SynackError.from(error).toInfo();
-    };
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('error', onError);
-    socket.on('close', onEnd);
-    if (socket.destroyed) queueMicrotask(onEnd);
+    const subscription = socketEvents(socket).subscribe((event) => {
+      if (event.type === 'SOCKET.DATA') onData(event.chunk);
+      else if (event.type === 'SOCKET.ERROR') socketError = event.error;
+      else if (event.type === 'SOCKET.END' || event.type === 'SOCKET.CLOSED') {
+        peerEnded = true;
+        settleEnd();
+      }
+    });
 
     receive((command) => {
       if (command.type === 'COMMIT') commit();
@@ -443,11 +439,7 @@ export function createReceiveLink(deps: ReceiveLinkDeps = {}) {
 
     return () => {
       ticker.stop();
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('close', onEnd);
-      socket.off('error', onError);
-      if (socket.listenerCount('error') === 0) socket.on('error', () => {});
+      subscription.unsubscribe();
       if (phase !== 'done' && phase !== 'closing') {
         phase = 'done';
         socket.destroy();
