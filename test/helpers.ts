@@ -277,33 +277,39 @@ export function fakeListenSocket() {
   };
 }
 
-type Named<K extends SynackEvent['event']> = Extract<SynackEvent, { event: K }>;
+/**
+ * Bounded waits on something that changes: each `until` checks its condition now and at every
+ * `wake()`, and settles once it holds, throws, or `timeoutMs` passes.
+ *
+ * @example
+ * ```ts
+ * const waiters = new Waiters();
+ * socket.on('data', (chunk) => { got.push(chunk); waiters.wake(); });
+ * await waiters.until(() => (got.length >= 2 ? got : undefined), 2_000, () => `only ${got.length} chunks`);
+ * ```
+ */
+export class Waiters {
+  readonly #checks = new Set<() => void>();
 
-/** Records a synack `events$` stream, and waits (bounded) for what it should say next. */
-export class EventLog {
-  readonly events: SynackEvent[] = [];
-  completed = false;
-  #cursor = 0;
-  readonly #waiters = new Set<() => void>();
-
-  constructor(source: Observable<SynackEvent>) {
-    source.subscribe({
-      next: (event) => {
-        this.events.push(event);
-        for (const w of [...this.#waiters]) w();
-      },
-      complete: () => {
-        this.completed = true;
-        for (const w of [...this.#waiters]) w();
-      },
-    });
+  /** Checks every waiting condition again. */
+  wake(): void {
+    for (const check of [...this.#checks]) check();
   }
 
-  /** Resolves with the first value `found` gives, asked again at every event; rejects with `missing()` after `timeoutMs`. */
-  #until<T>(found: () => T | undefined, timeoutMs: number, missing: () => string): Promise<T> {
+  /**
+   * Resolves with the first value `found` gives other than undefined; rejects with what `found`
+   * throws (a wait that can no longer succeed), or with `missing()` after `timeoutMs`.
+   */
+  until<T>(found: () => T | undefined, timeoutMs: number, missing: () => string): Promise<T> {
     return new Promise((resolve, reject) => {
       const check = () => {
-        const value = found();
+        let value: T | undefined;
+        try {
+          value = found();
+        } catch (error) {
+          done();
+          return reject(error);
+        }
         if (value === undefined) return;
         done();
         resolve(value);
@@ -314,16 +320,39 @@ export class EventLog {
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);
-        this.#waiters.delete(check);
+        this.#checks.delete(check);
       };
-      this.#waiters.add(check);
+      this.#checks.add(check);
       check();
+    });
+  }
+}
+
+type Named<K extends SynackEvent['event']> = Extract<SynackEvent, { event: K }>;
+
+/** Records a synack `events$` stream, and waits (bounded) for what it should say next. */
+export class EventLog {
+  readonly events: SynackEvent[] = [];
+  completed = false;
+  #cursor = 0;
+  readonly #waiters = new Waiters();
+
+  constructor(source: Observable<SynackEvent>) {
+    source.subscribe({
+      next: (event) => {
+        this.events.push(event);
+        this.#waiters.wake();
+      },
+      complete: () => {
+        this.completed = true;
+        this.#waiters.wake();
+      },
     });
   }
 
   /** The next matching event after the last one `next` returned. */
   next<K extends SynackEvent['event']>(name: K, predicate: (e: Named<K>) => boolean = () => true, timeoutMs = 3_000): Promise<Named<K>> {
-    return this.#until(
+    return this.#waiters.until(
       () => {
         for (let i = this.#cursor; i < this.events.length; i++) {
           const e = this.events[i]!;
@@ -341,7 +370,7 @@ export class EventLog {
 
   /** Waits until `count` events of this name have been seen in all. */
   async count(name: SynackEvent['event'], count: number, timeoutMs = 3_000): Promise<void> {
-    await this.#until(
+    await this.#waiters.until(
       () => (this.all(name).length >= count ? true : undefined),
       timeoutMs,
       () => `only ${this.all(name).length} of ${count} ${name} events within ${timeoutMs} ms`,

@@ -8,7 +8,7 @@
 import net from 'node:net';
 import { afterEach, beforeEach, vi } from 'vitest';
 import type { Actor, AnyStateMachine, EmittedFrom, EventFrom } from 'xstate';
-import { connectRaw, eventOnce } from './helpers.js';
+import { connectRaw, eventOnce, Waiters } from './helpers.js';
 
 /** `TYPE len payload`, the length in UTF-8 bytes, as the Qt client builds it. */
 export function frame(type: string, payload: string): Buffer {
@@ -52,7 +52,7 @@ export class RawLink {
   readonly closed: Promise<void>;
   isClosed = false;
   readonly #reader = new FrameReader();
-  readonly #waiters = new Set<() => void>();
+  readonly #waiters = new Waiters();
   #cursor = 0;
 
   constructor(readonly socket: net.Socket) {
@@ -60,12 +60,12 @@ export class RawLink {
     socket.on('data', (chunk: Buffer) => {
       this.bytes.push(chunk);
       this.frames.push(...this.#reader.push(chunk));
-      for (const wake of [...this.#waiters]) wake();
+      this.#waiters.wake();
     });
     this.closed = new Promise<void>((resolve) =>
       socket.once('close', () => {
         this.isClosed = true;
-        for (const wake of [...this.#waiters]) wake();
+        this.#waiters.wake();
         resolve();
       }),
     );
@@ -89,29 +89,19 @@ export class RawLink {
    * (frames are consumed in order: earlier ones are passed over), within `timeoutMs`.
    */
   next(match: (f: RawFrame) => boolean, timeoutMs = 2_000, what = 'frame'): Promise<RawFrame> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
+    return this.#waiters.until(
+      () => {
         const index = this.frames.findIndex((f, i) => i >= this.#cursor && match(f));
         if (index >= 0) {
           this.#cursor = index + 1;
-          finish();
-          resolve(this.frames[index]!);
-        } else if (this.isClosed) {
-          finish();
-          reject(new Error(`RawLink: closed before ${what}; got ${JSON.stringify(this.text())}`));
+          return this.frames[index]!;
         }
-      };
-      const finish = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`RawLink: no ${what} within ${timeoutMs} ms; got ${JSON.stringify(this.text())}`));
-      }, timeoutMs);
-      this.#waiters.add(check);
-      check();
-    });
+        if (this.isClosed) throw new Error(`RawLink: closed before ${what}; got ${JSON.stringify(this.text())}`);
+        return undefined;
+      },
+      timeoutMs,
+      () => `RawLink: no ${what} within ${timeoutMs} ms; got ${JSON.stringify(this.text())}`,
+    );
   }
 
   /** Resolves when the other side closes, within `timeoutMs`. */
@@ -142,7 +132,7 @@ export class OriginalPeer {
   list: { name: string; ip: string; port: number }[] = [];
   port = 0;
   readonly #server = net.createServer();
-  readonly #waiters = new Set<() => void>();
+  readonly #waiters = new Waiters();
 
   constructor(readonly name: string, readonly ip = '127.0.0.1') {}
 
@@ -156,9 +146,9 @@ export class OriginalPeer {
           greeted = true;
           socket.write(frame('GREETING', `${this.name}:${this.ip}:${this.port}`));
         }
-        this.#wake();
+        this.#waiters.wake();
       });
-      this.#wake();
+      this.#waiters.wake();
     });
     this.#server.listen({ host: this.ip, port: 0 });
     await eventOnce(this.#server, 'listening');
@@ -179,7 +169,7 @@ export class OriginalPeer {
           return { name, ip, port: Number(port) };
         });
       }
-      this.#wake();
+      this.#waiters.wake();
     });
   }
 
@@ -193,25 +183,8 @@ export class OriginalPeer {
   }
 
   /** Resolves once `predicate` holds, checked on every frame received, within `timeoutMs`. */
-  until(predicate: () => boolean, timeoutMs = 2_000, what = 'condition'): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!predicate()) return;
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`OriginalPeer ${this.name}: no ${what} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#waiters.add(check);
-      check();
-    });
-  }
-
-  #wake(): void {
-    for (const wake of [...this.#waiters]) wake();
+  async until(predicate: () => boolean, timeoutMs = 2_000, what = 'condition'): Promise<void> {
+    await this.#waiters.until(() => (predicate() ? true : undefined), timeoutMs, () => `OriginalPeer ${this.name}: no ${what} within ${timeoutMs} ms`);
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, type TestContext } from 'vitest';
-import { Cleanup } from '../../helpers.js';
+import { Cleanup, Waiters } from '../../helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const BIN = path.join(ROOT, 'bin/synack.js');
@@ -28,10 +28,6 @@ export interface CliExit {
 }
 
 type Matcher<T> = string | ((value: T) => boolean);
-
-interface Waiter {
-  check: () => boolean;
-}
 
 const live = new Set<Cli>();
 
@@ -63,7 +59,7 @@ export class Cli {
   #partial = '';
   #exit: CliExit | undefined;
   readonly #waitMs: number;
-  readonly #waiters = new Set<Waiter>();
+  readonly #waiters = new Waiters();
 
   constructor(args: string[], options: CliOptions = {}) {
     this.args = args;
@@ -91,17 +87,17 @@ export class Cli {
           }
         }
       }
-      this.#wake();
+      this.#waiters.wake();
     });
     this.child.stderr!.on('data', (text: string) => {
       this.stderr += text;
-      this.#wake();
+      this.#waiters.wake();
     });
     this.child.on('close', (code, signal) => {
       if (this.#partial) this.lines.push(this.#partial);
       this.#exit = { code, signal, stdout: this.stdout, stderr: this.stderr };
       live.delete(this);
-      this.#wake();
+      this.#waiters.wake();
     });
     live.add(this);
   }
@@ -111,39 +107,17 @@ export class Cli {
     return this.#exit !== undefined;
   }
 
-  #wake(): void {
-    for (const waiter of [...this.#waiters]) waiter.check();
-  }
-
+  /** The first value `find` gives, asked at every output; fails once the process has exited without one. */
   #wait<T>(find: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        check: () => {
-          const found = find();
-          if (found !== undefined) {
-            finish();
-            resolve(found);
-            return true;
-          }
-          if (this.#exit) {
-            finish();
-            reject(new Error(`${what}: the process exited first\n${this.#describe()}`));
-            return true;
-          }
-          return false;
-        },
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`${what}: nothing within ${timeoutMs} ms\n${this.#describe()}`));
-      }, timeoutMs);
-      const finish = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(waiter);
-      };
-      this.#waiters.add(waiter);
-      waiter.check();
-    });
+    return this.#waiters.until(
+      () => {
+        const found = find();
+        if (found === undefined && this.#exit) throw new Error(`${what}: the process exited first\n${this.#describe()}`);
+        return found;
+      },
+      timeoutMs,
+      () => `${what}: nothing within ${timeoutMs} ms\n${this.#describe()}`,
+    );
   }
 
   #describe(): string {
