@@ -16,6 +16,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { createRegistry } from '../dist/app/registry.js';
+import { DEFAULT_BACKLOG } from '../dist/transport/listen-bridge.js';
 import { P2pFrameDecoder, parseGreeting, parsePeerAddress, peerListFrame, registryGreetingFrame, type PeerAddress } from '../dist/transport/p2p-frame.js';
 import { absoluteRow, fmt, lowerIsBetter, type BenchOptions, type BenchRow } from './types.js';
 
@@ -37,7 +38,7 @@ interface Served {
 
 /**
  * The swarm, run by `node -e` in its own process: opens N sockets (at most 256 connecting at a
- * time, so the listen backlog never drops a SYN), each sending GREETING + REGISTER on connect,
+ * time; the server's accept queue can still overflow when it accepts slower than they complete), each sending GREETING + REGISTER on connect,
  * counts the entries of every PEERLIST it gets, and prints one JSON line when all N sockets hold
  * a list of N. It closes everything when its stdin ends.
  */
@@ -184,7 +185,7 @@ async function serveRaw(mode: 'coalesced' | 'naive'): Promise<Served> {
       }
     });
   });
-  server.listen({ host: '127.0.0.1', port: 0, backlog: 511 });
+  server.listen({ host: '127.0.0.1', port: 0, backlog: DEFAULT_BACKLOG });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   return {
     port: (server.address() as net.AddressInfo).port,

@@ -7,6 +7,7 @@
  */
 import net from 'node:net';
 import { createServer } from '../../dist/index.js';
+import { DEFAULT_BACKLOG } from '../../dist/transport/listen-bridge.js';
 import { isHeartbeat, QtFrameDecoder, SERVER_HEARTBEAT_REPLY } from '../../dist/transport/qt-frame.js';
 import { serveChild } from '../types.js';
 
@@ -34,7 +35,7 @@ if (mode === 'raw') {
     socket.on('error', () => {});
     socket.on('close', () => sockets.delete(socket));
   });
-  server.listen({ host: '127.0.0.1', port: 0, backlog: 511 }, () => send({ type: 'listening', port: (server.address() as net.AddressInfo).port }));
+  server.listen({ host: '127.0.0.1', port: 0, backlog: DEFAULT_BACKLOG }, () => send({ type: 'listening', port: (server.address() as net.AddressInfo).port }));
 } else if (mode === 'synack') {
   const server = createServer({ port: 0, host: '127.0.0.1', framing: 'qt', relay: true });
   count = () => server.clients.size;

@@ -8,6 +8,7 @@
  */
 import net from 'node:net';
 import { createServer } from '../../dist/index.js';
+import { DEFAULT_BACKLOG } from '../../dist/transport/listen-bridge.js';
 import { serveChild } from '../types.js';
 
 const mode = process.argv[2];
@@ -45,7 +46,7 @@ if (mode === 'raw') {
     });
     onAccepted();
   });
-  server.listen({ host: '127.0.0.1', port: 0, backlog: 511 }, () => send({ type: 'listening', port: (server.address() as net.AddressInfo).port }));
+  server.listen({ host: '127.0.0.1', port: 0, backlog: DEFAULT_BACKLOG }, () => send({ type: 'listening', port: (server.address() as net.AddressInfo).port }));
 } else if (mode === 'synack' || mode === 'synack-bare') {
   // synack: as a chat server holds its clients (qt framing, pings answered, idle eviction), each
   // connection with a heartbeat actor of its own (long interval: none fires while measuring).

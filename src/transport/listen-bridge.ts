@@ -10,9 +10,18 @@ export type ListenEvent =
   | { type: 'LISTEN.ERROR'; error: SynackErrorInfo }
   | { type: 'LISTEN.CLOSED' };
 
+/**
+ * Connections the kernel may hold complete but not yet accepted (capped by net.core.somaxconn).
+ * Node's default of 511 overflowed when 1,000 peers joined a registry at once: while the event
+ * loop created the actors of earlier connections, later handshakes were dropped, and each such
+ * client waited a 1 s SYN retransmit. Go listens with the kernel's maximum for the same reason.
+ */
+export const DEFAULT_BACKLOG = 4096;
+
 export interface ListenOptions {
   host: string;
   port: number;
+  /** Default {@link DEFAULT_BACKLOG}. */
   backlog?: number;
 }
 
@@ -45,7 +54,7 @@ export function listenEvents(options: ListenOptions): Observable<ListenEvent> {
         address: formatEndpoint(address.address, address.port),
       });
     });
-    server.listen({ host: options.host, port: options.port, backlog: options.backlog ?? 511 });
+    server.listen({ host: options.host, port: options.port, backlog: options.backlog ?? DEFAULT_BACKLOG });
     return () => {
       active = false;
       if (server.listening) server.close();
