@@ -8,13 +8,12 @@
  * delivered per second (sent × receivers / time), median of rounds alternating raw and synack.
  *
  * Three trials, each on fresh server processes running the four cases in order; a row shows the
- * trial with the median ratio and lists every trial's. Why: a server process settles into a GC
- * regime early on (how large V8 grows the young generation, which allocation sites it pretenures)
- * and keeps it, so both servers' rates differ by up to 1.5× from one process to the next and one
- * pair of processes would decide a ratio by itself.
+ * trial with the median ratio and lists every trial's ({@link medianTrial}: a server process
+ * settles into a GC regime, how large V8 grows the young generation and which allocation sites it
+ * pretenures, and keeps it).
  */
 import { explainMisses } from './diagnose.js';
-import { higherIsBetter, median, startChild, waitForClients, type BenchOptions, type BenchRow, type ChildHandle } from './types.js';
+import { higherIsBetter, median, medianTrial, startChild, trialRatios, waitForClients, type BenchOptions, type BenchRow, type ChildHandle } from './types.js';
 
 const MODES = ['raw', 'synack'] as const;
 type Mode = (typeof MODES)[number];
@@ -39,12 +38,10 @@ export async function benchQtRelay({ quick }: BenchOptions): Promise<BenchRow[]>
   const results: Record<Mode, number[]>[][] = [];
   for (let trial = 0; trial < trials; trial++) results.push(await runTrial(quick, rounds, warmups));
   const rows = CASES.map((c, i) => {
-    const perTrial = results.map((trial) => ({ synack: median(trial[i]!.synack), raw: median(trial[i]!.raw) }));
-    const ratios = perTrial.map((t) => t.synack / t.raw);
-    const middle = perTrial[ratios.indexOf(median(ratios))]!;
+    const middle = medianTrial(results.map((trial) => ({ synack: median(trial[i]!.synack), raw: median(trial[i]!.raw) })));
     const size = c.frameBytes === 1024 ? '1 KiB' : `${c.frameBytes} B`;
     const count = countFor(c.frameBytes, quick).toLocaleString('en-US');
-    const spread = trials > 1 ? `; the trial with the median ratio of ${ratios.map((r) => `${r.toFixed(2)}×`).join(', ')}` : '';
+    const spread = trials > 1 ? `; the trial with the median ratio of ${trialRatios(middle.ratios)}` : '';
     return higherIsBetter(
       `qt relay ${size} → ${c.receivers} receiver${c.receivers === 1 ? '' : 's'}`,
       middle.synack,

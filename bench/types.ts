@@ -107,6 +107,29 @@ export function median(values: readonly number[]): number {
   return percentile([...values].sort((a, b) => a - b), 50);
 }
 
+/**
+ * Of several trials (each a fresh pair of processes), the one whose synack / baseline ratio is the
+ * median, with every trial's ratio for the note. A process settles into a GC regime early on and
+ * keeps it, so rates move by up to 1.5× between processes on either side: one pair alone would
+ * decide a ratio.
+ *
+ * @example
+ * ```ts
+ * medianTrial([{ synack: 9, raw: 10 }, { synack: 5, raw: 10 }, { synack: 8, raw: 10 }]);
+ * // { index: 2, synack: 8, raw: 10, ratios: [0.9, 0.5, 0.8] }
+ * ```
+ */
+export function medianTrial(trials: readonly { synack: number; raw: number }[]): { index: number; synack: number; raw: number; ratios: number[] } {
+  const ratios = trials.map((t) => t.synack / t.raw);
+  const index = ratios.map((_, i) => i).sort((a, b) => ratios[a]! - ratios[b]!)[(trials.length - 1) >> 1]!;
+  return { index, synack: trials[index]!.synack, raw: trials[index]!.raw, ratios };
+}
+
+/** Every trial's ratio, for a row's note: `0.82×, 0.91×, 0.77×`. */
+export function trialRatios(ratios: readonly number[]): string {
+  return ratios.map((r) => `${r.toFixed(2)}×`).join(', ');
+}
+
 /** Rounds for display: 3 significant digits, no exponent for ordinary sizes. */
 export function fmt(value: number): string {
   if (!Number.isFinite(value)) return '—';
