@@ -113,12 +113,12 @@ export type DataEmitted = { type: 'data'; chunk: Buffer; frames?: QtFrame[] };
 /**
  * `SOCKET.DATA` as the socket link sends it: with the `data` event to emit built alongside.
  * Once the connection has counted and emitted a chunk (synchronously, while the link waits), the
- * link clears the `chunk` of both objects and empties the `frames` array they share. Why: XState hands every
- * action an executor object that refers to the event and to the action's params (the emitted
- * event). V8 pretenures those, then these events, then the frames arrays they point to
- * (allocation-site pretenuring: `%InYoungGeneration` shows 70–80 % of them allocated old in the
- * 1 KiB relay). A dead old object is still a root for every minor GC until the next full GC, so
- * it kept each chunk's frames, and through their `data` views the chunk, alive and promoted:
+ * link clears the `chunk` of both objects and empties the `frames` array they share. Why: XState
+ * hands every action an executor object that refers to the event and to the action's params
+ * (the emitted event). V8 pretenures those, then these events, then the frames arrays they point
+ * to (allocation-site pretenuring: `%InYoungGeneration` shows 70–80 % of them allocated old in
+ * the 1 KiB relay). A dead old object is still a root for every minor GC until the next full GC,
+ * so it kept each chunk's frames, and through their `data` views the chunk, alive and promoted:
  * full GCs every 100 ms and the relay at half the raw rate. Cleared, a chunk and its frames die
  * in the next minor GC.
  */
