@@ -13,6 +13,7 @@
 import { isUtf8 } from 'node:buffer';
 import { isIP } from 'node:net';
 import { SynackError } from '../errors.js';
+import { formatEndpoint } from './socket-bridge.js';
 
 /** The frame types of the original protocol. */
 export type P2pFrameType = 'GREETING' | 'REGISTER' | 'PEERLIST' | 'MESSAGE';
@@ -118,10 +119,6 @@ function checkPeer(peer: PeerAddress, what: string): void {
   if (!Number.isInteger(peer.port) || peer.port < 1 || peer.port > 65535) throw protocolError(`${what}: port ${peer.port} is not 1–65535`);
 }
 
-function formatHostPort(host: string, port: number): string {
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 function parseHostPort(text: string, what: string): { host: string; port: number } {
   let host: string;
   let portText: string;
@@ -155,7 +152,7 @@ function parseHostPort(text: string, what: string): { host: string; port: number
  */
 export function formatGreeting(peer: PeerAddress): string {
   checkPeer(peer, 'greeting');
-  return `${peer.name}:${formatHostPort(peer.host, peer.port)}`;
+  return `${peer.name}:${formatEndpoint(peer.host, peer.port)}`;
 }
 
 /**
@@ -185,7 +182,7 @@ export function parseGreeting(payload: string): PeerAddress {
  */
 export function formatPeerAddress(peer: PeerAddress): string {
   checkPeer(peer, 'peer address');
-  return `${peer.name}@${formatHostPort(peer.host, peer.port)}`;
+  return `${peer.name}@${formatEndpoint(peer.host, peer.port)}`;
 }
 
 /**

@@ -3,6 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { SynackError } from '../../errors.js';
 import type { InterfaceAddress } from '../../transport/interfaces.js';
+import { formatEndpoint } from '../../transport/socket-bridge.js';
 import { SECURITY_HEADERS } from '../inspector/server.js';
 
 export { checkRequest, refuse, serveEvents, type Refusal } from '../inspector/server.js';
@@ -24,8 +25,7 @@ export function isWildcard(host: string): boolean {
 
 /** `host:port` as it appears in a Host header or URL: IPv6 in brackets, zone ids dropped. */
 export function hostPort(host: string, port: number): string {
-  const bare = host.split('%')[0]!;
-  return net.isIPv6(bare) ? `[${bare}]:${port}` : `${bare}:${port}`;
+  return formatEndpoint(host.split('%')[0]!, port);
 }
 
 /**
