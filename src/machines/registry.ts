@@ -22,6 +22,7 @@ import {
   type P2pFrame,
   type PeerAddress,
 } from '../transport/p2p-frame.js';
+import { isLoopback } from '../transport/interfaces.js';
 import { formatEndpoint, type Endpoint } from '../transport/socket-bridge.js';
 import { ClientTable } from './client-table.js';
 import { listenerMachine, listenerState, type ListenerSnapshot } from './listener.js';
@@ -95,10 +96,6 @@ export function endpointIp(endpoint: Endpoint): string {
   if (endpoint.startsWith('[')) return normalizeIp(endpoint.slice(1, endpoint.indexOf(']')));
   const colon = endpoint.lastIndexOf(':');
   return normalizeIp(colon < 0 ? endpoint : endpoint.slice(0, colon));
-}
-
-function isLoopback(ip: string): boolean {
-  return ip === '::1' || /^127\./.test(ip);
 }
 
 function isPrivate(ip: string): boolean {

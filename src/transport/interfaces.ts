@@ -1,3 +1,4 @@
+import net from 'node:net';
 import os from 'node:os';
 
 /** One address of a local network interface. */
@@ -38,4 +39,19 @@ export function listInterfaces(source: NodeJS.Dict<os.NetworkInterfaceInfo[]> = 
     (a, b) =>
       Number(b.internal) - Number(a.internal) || a.name.localeCompare(b.name) || a.family.localeCompare(b.family),
   );
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * Whether `host` (an address or `localhost`) is reachable from this machine only.
+ *
+ * @example
+ * ```ts
+ * isLoopback('127.0.0.53'); // true
+ * isLoopback('192.168.1.5'); // false
+ * ```
+ */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || (net.isIPv4(host) && host.startsWith('127.'));
 }

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { listInterfaces } from '../../src/transport/interfaces.js';
+import { isLoopback, listInterfaces } from '../../src/transport/interfaces.js';
 
 const v4 = (address: string, internal = false): os.NetworkInterfaceInfo => ({
   address,
@@ -68,5 +68,10 @@ describe('interface list', () => {
     }
     const hasV6Loopback = expected.includes('::1');
     expect(list.some((a) => a.address === '::1' && a.family === 'IPv6')).toBe(hasV6Loopback);
+  });
+
+  it('counts 127.0.0.0/8, ::1 and localhost as loopback, and nothing else', () => {
+    for (const host of ['127.0.0.1', '127.0.0.53', '::1', 'localhost']) expect(isLoopback(host), host).toBe(true);
+    for (const host of ['10.0.0.1', '::', '0.0.0.0', '::ffff:127.0.0.1', '127.example.com', 'fe80::1']) expect(isLoopback(host), host).toBe(false);
   });
 });

@@ -1,8 +1,7 @@
 import type http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import { SynackError } from '../../errors.js';
-import type { InterfaceAddress } from '../../transport/interfaces.js';
+import { isLoopback, type InterfaceAddress } from '../../transport/interfaces.js';
 import { formatEndpoint } from '../../transport/socket-bridge.js';
 import { SECURITY_HEADERS } from '../inspector/server.js';
 
@@ -11,12 +10,7 @@ export { checkRequest, refuse, serveEvents, type Refusal } from '../inspector/se
 /** Largest command body accepted. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
-/** Whether `host` is reachable from this machine only. */
-export function isLoopback(host: string): boolean {
-  return LOOPBACK.has(host) || (net.isIPv4(host) && host.startsWith('127.'));
-}
+export { isLoopback } from '../../transport/interfaces.js';
 
 /** Whether `host` binds every interface. */
 export function isWildcard(host: string): boolean {
