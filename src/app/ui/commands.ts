@@ -39,8 +39,6 @@ export type UiCommand =
   | { type: 'log.clear'; panel: string }
   | { type: 'view.set'; hex?: boolean; mode?: 'text' | 'hex'; eol?: Eol };
 
-export type UiCommandType = UiCommand['type'];
-
 /** Largest send-box text accepted, in characters. */
 export const MAX_PAYLOAD_CHARS = 512 * 1024;
 
