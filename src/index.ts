@@ -56,10 +56,12 @@ export {
   connectionSampleEvents,
   type ConnectionActor,
   type ConnectionContext,
+  type ConnectionEmitted,
   type ConnectionEvent,
   type ConnectionInput,
   type ConnectionSnapshot,
   type ConnectionStateName,
+  type DataSink,
   type Framing,
 } from './machines/connection.js';
 export {

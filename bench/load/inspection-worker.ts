@@ -31,12 +31,11 @@ const fakeSocket = {
 } as unknown as net.Socket;
 const machine = connectionMachine.provide({ actors: { socketLink: fromCallback(() => noop) } } as never);
 const chunk = Buffer.alloc(1024, 0x63);
-const dataEvent = { type: 'SOCKET.DATA' as const, chunk };
+const dataEvent = { type: 'SOCKET.DATA' as const, bytes: chunk.length, heartbeats: 0 };
 const sendEvent = { type: 'USER.SEND' as const, data: chunk };
 
 function machineNsPerEvent(inspect: boolean, events: number): number {
   const actor = createActor(machine, { input: { id: 'c1', socket: fakeSocket }, ...(inspect ? { inspect: noop } : {}) });
-  actor.on('data', noop);
   actor.subscribe({ next: noop, error: noop });
   actor.start();
   const warm = Math.min(2_000, events);

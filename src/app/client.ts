@@ -7,12 +7,12 @@ import {
   type ConnectionInput,
   type ConnectionSnapshot,
 } from '../machines/connection.js';
-import { isHeartbeat } from '../transport/qt-frame.js';
+import { isHeartbeat, type QtFrame } from '../transport/qt-frame.js';
 import type { SynackEvent } from './events.js';
 import { snapshots$ } from './observe.js';
 import { Supervisor } from './supervisor.js';
 
-export interface ClientOptions extends Omit<ConnectionInput, 'socket' | 'id'> {
+export interface ClientOptions extends Omit<ConnectionInput, 'socket' | 'id' | 'onData'> {
   host: string;
   port: number;
   supervisor?: Supervisor;
@@ -48,19 +48,21 @@ export class Client {
     this.#supervisor = supervisor ?? new Supervisor();
     this.id = id ?? this.#supervisor.nextId('client');
     this.events$ = this.#events.asObservable();
-    this.connection = this.#supervisor.start(this.id, { machine: 'connection', input: { ...input, id: this.id } });
+    const onData = (chunk: Buffer, frames: QtFrame[] | undefined) => this.#received(chunk, frames);
+    this.connection = this.#supervisor.start(this.id, { machine: 'connection', input: { ...input, id: this.id, onData } });
     this.state$ = snapshots$(this.connection);
     this.#wire();
+  }
+
+  #received(chunk: Buffer, frames: QtFrame[] | undefined): void {
+    const peer = this.connection.getSnapshot().context.peer ?? '?';
+    if (!frames) return this.#events.next({ event: 'data', id: this.id, peer, chunk });
+    for (const frame of frames) if (!isHeartbeat(frame)) this.#events.next({ event: 'message', id: this.id, peer, frame });
   }
 
   #wire(): void {
     let last = '';
     let lastError: unknown = null;
-    this.connection.on('data', ({ chunk, frames }) => {
-      const peer = this.connection.getSnapshot().context.peer ?? '?';
-      if (!frames) return this.#events.next({ event: 'data', id: this.id, peer, chunk });
-      for (const frame of frames) if (!isHeartbeat(frame)) this.#events.next({ event: 'message', id: this.id, peer, frame });
-    });
     this.connection.on('heartbeat', ({ direction, missed }) =>
       this.#events.next({ event: 'heartbeat', id: this.id, direction, missed }),
     );

@@ -146,20 +146,20 @@ export class ClientTable {
   }
 
   #start(id: string, socket: net.Socket, onClosed?: (id: string) => void): void {
-    const actor = createActor(connectionMachine, { id, input: { ...this.#options.connection, id, socket } });
-    const member: Member = { actor, socket, stats: actor.getSnapshot().context.stats, open: false };
-    this.#members.set(id, member);
-    this.#options.adopted?.(actor);
     let peer: Endpoint = '?';
     let last: ConnectionStateName | undefined;
     const frameBytes = this.#options.relay ? new FrameBytes() : null;
-    actor.on('data', ({ chunk, frames }) => {
+    const onData = (chunk: Buffer, frames: QtFrame[] | undefined) => {
       if (frames && frameBytes) {
         const relayed = frameBytes.relayable(chunk, frames);
         if (relayed) this.#relay(id, relayed.bytes, relayed.count);
       }
       this.events$.next(frames ? { type: 'data', id, peer, chunk, frames } : { type: 'data', id, peer, chunk });
-    });
+    };
+    const actor = createActor(connectionMachine, { id, input: { ...this.#options.connection, id, socket, onData } });
+    const member: Member = { actor, socket, stats: actor.getSnapshot().context.stats, open: false };
+    this.#members.set(id, member);
+    this.#options.adopted?.(actor);
     actor.on('heartbeat', ({ direction, missed }) => this.events$.next({ type: 'heartbeat', id, direction, missed }));
     actor.subscribe({
       next: (snapshot) => {

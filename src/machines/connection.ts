@@ -1,7 +1,7 @@
 import net from 'node:net';
-import { assertEvent, assign, emit, enqueueActions, fromCallback, sendTo, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { assertEvent, assign, enqueueActions, fromCallback, sendTo, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { SynackError, type SynackErrorInfo } from '../errors.js';
-import { CLIENT_HEARTBEAT, decodeQtFrame, isHeartbeat, QtFrameDecoder, SERVER_HEARTBEAT_REPLY, type QtFrame } from '../transport/qt-frame.js';
+import { CLIENT_HEARTBEAT, isHeartbeat, QtFrameDecoder, SERVER_HEARTBEAT_REPLY, type QtFrame } from '../transport/qt-frame.js';
 import { endpointsOf, slowConsumerError, socketEvents, writeBounded, type Endpoint, type SocketEvent } from '../transport/socket-bridge.js';
 import { heartbeatMachine, type HeartbeatInput, type HeartbeatParentEvent } from './heartbeat.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './retry.js';
@@ -34,7 +34,29 @@ export interface ConnectionInput {
   heartbeat?: HeartbeatInput;
   /** Answer qt heartbeat frames as the seed server does. */
   answerHeartbeats?: boolean;
+  /** Where received bytes go: every chunk, as it is read (see {@link DataSink}). */
+  onData?: DataSink;
 }
+
+/**
+ * Takes a connection's received bytes: its link calls it once per chunk, synchronously, as the
+ * chunk is read and counted, with the chunk's frames when the framing is `qt` (`[]` when the
+ * chunk completes none). Chunks of nothing but pings that the link answers are only counted.
+ * The frames array is emptied once the call returns: copy it (`[...frames]`) to keep frames.
+ *
+ * Bytes go here rather than through the machine: like a pong (DESIGN §2, scale rules), a chunk
+ * changes no state, so the machine hears only of those that do (see {@link LinkData}). Why not as
+ * an emitted event: XState hands every action an executor and arguments object, and V8 pretenures
+ * them in the relay's steady state, so through them each chunk was kept alive until a full GC.
+ *
+ * @example
+ * ```ts
+ * const conn = createActor(connectionMachine, {
+ *   input: { host: '127.0.0.1', port: 9000, onData: (chunk) => process.stdout.write(chunk) },
+ * });
+ * ```
+ */
+export type DataSink = (chunk: Buffer, frames: QtFrame[] | undefined) => void;
 
 /** A connection's fixed settings, resolved from its {@link ConnectionInput} with the defaults. */
 export interface ConnectionConfig {
@@ -50,12 +72,13 @@ export interface ConnectionConfig {
   maxFrameBytes: number;
   heartbeat: HeartbeatInput | null;
   answerHeartbeats: boolean;
+  onData: DataSink | undefined;
 }
 
 /**
  * A connection's traffic counters. One object for the connection's whole life, counted in
- * place (no context copy per chunk): every snapshot shows the latest figures, so copy it to
- * keep the figures of a moment.
+ * place (no context copy per chunk; received bytes by the link, as they are read): every
+ * snapshot shows the latest figures, so copy it to keep the figures of a moment.
  */
 export interface ConnectionStats {
   bytesIn: number;
@@ -88,7 +111,7 @@ export interface ConnectionContext {
 }
 
 export type ConnectionEvent =
-  | SocketEvent
+  | Exclude<SocketEvent, { type: 'SOCKET.DATA' }>
   | LinkData
   | { type: 'SOCKET.BLOCKED' }
   | { type: 'USER.CONNECT' }
@@ -99,30 +122,19 @@ export type ConnectionEvent =
   | HeartbeatParentEvent;
 
 /**
- * Events a connection emits to observers (`actor.on('data', …)`). Take a `data` event's `chunk`
- * and `frames` during the call: afterwards the connection clears `chunk` and empties the frames
- * array (see {@link LinkData}); keep a copy (`[...frames]`) to hold frames longer.
- * `heartbeat` is about this connection's own heartbeat: a ping it sent, a pong it received. Pings
- * it answers (`answerHeartbeats`) are answered and counted by its link, with no event.
+ * Events a connection emits to observers (`actor.on('heartbeat', …)`): about its own heartbeat,
+ * a ping it sent or a pong it received. Pings it answers (`answerHeartbeats`) are answered and
+ * counted by its link, with no event. Received bytes go to `onData` ({@link DataSink}).
  */
-export type ConnectionEmitted = DataEmitted | { type: 'heartbeat'; direction: 'sent' | 'received'; missed: number };
-
-/** What a connection emits for each chunk it receives. */
-export type DataEmitted = { type: 'data'; chunk: Buffer; frames?: QtFrame[] };
+export type ConnectionEmitted = { type: 'heartbeat'; direction: 'sent' | 'received'; missed: number };
 
 /**
- * `SOCKET.DATA` as the socket link sends it: with the `data` event to emit built alongside.
- * Once the connection has counted and emitted a chunk (synchronously, while the link waits), the
- * link clears the `chunk` of both objects and empties the `frames` array they share. Why: XState
- * hands every action an executor object that refers to the event and to the action's params
- * (the emitted event). V8 pretenures those, then these events, then the frames arrays they point
- * to (allocation-site pretenuring: `%InYoungGeneration` shows 70–80 % of them allocated old in
- * the 1 KiB relay). A dead old object is still a root for every minor GC until the next full GC,
- * so it kept each chunk's frames, and through their `data` views the chunk, alive and promoted:
- * full GCs every 100 ms and the relay at half the raw rate. Cleared, a chunk and its frames die
- * in the next minor GC.
+ * Bytes arrived: the link has counted them and handed them to `onData` already. It tells the
+ * machine of the first chunk on each link (the peer is heard: after a reconnect, the retry
+ * budget starts over) and of every chunk with a heartbeat frame on a connection that pings (a
+ * pong for its heartbeat child); other chunks change no state and cost no event.
  */
-export type LinkData = { type: 'SOCKET.DATA'; chunk: Buffer; frames?: QtFrame[]; emitted: DataEmitted };
+export type LinkData = { type: 'SOCKET.DATA'; bytes: number; heartbeats: number };
 
 /** Commands the connection sends to its socket link. */
 export type LinkCommand = { type: 'WRITE'; data: Buffer } | { type: 'END' };
@@ -139,8 +151,9 @@ export interface LinkInput {
   answerHeartbeats: boolean;
   /** The machine awaits pongs (it has a heartbeat child): every heartbeat must reach it. */
   awaitsPongs: boolean;
-  /** The connection's counters: the link sees a chunk counted, and so delivered, by them. */
+  /** The connection's counters, which the link counts received bytes in. */
   stats: ConnectionStats;
+  onData: DataSink | undefined;
 }
 
 /** The effect that owns the Node socket for as long as the link lives. */
@@ -156,49 +169,51 @@ const socketLink = fromCallback<LinkCommand, LinkInput, ConnectionEvent>(({ inpu
       socket.destroy();
     }
   };
+  const stats = input.stats;
+  const count = (chunk: Buffer, messages: number) => {
+    stats.bytesIn += chunk.length;
+    stats.messagesIn += messages;
+    stats.lastReceivedAt = Date.now();
+  };
+  let heard = false;
+  const received = (chunk: Buffer, frames: QtFrame[] | undefined, heartbeats: number) => {
+    count(chunk, frames ? frames.length : 1);
+    input.onData?.(chunk, frames);
+    if (frames) frames.length = 0;
+    if (heard && (heartbeats === 0 || !input.awaitsPongs)) return;
+    heard = true;
+    sendBack({ type: 'SOCKET.DATA', bytes: chunk.length, heartbeats });
+  };
   // Pings are answered here, one write per chunk, not as an actor event and a link command each.
-  // A chunk of nothing but whole pings is only counted (in place, as countReceived would): like a
-  // pong that updates a timestamp (DESIGN §2, scale rules), it changes no state, so it costs no
-  // event. A chunk that ends or completes a frame split across chunks always goes to the machine:
-  // its observers (a relay tracking wire bytes) must see every byte of the stream.
-  const answer = (chunk: Buffer, frames: QtFrame[], whole: boolean): boolean => {
+  const answer = (frames: QtFrame[]): number => {
     let beats = 0;
     for (const frame of frames) if (isHeartbeat(frame)) beats++;
-    if (beats === 0) return false;
-    write(beats === 1 ? SERVER_HEARTBEAT_REPLY : Buffer.concat(new Array<Buffer>(beats).fill(SERVER_HEARTBEAT_REPLY)));
-    if (beats < frames.length || input.awaitsPongs || !whole) return false;
-    const stats = input.stats;
-    stats.bytesIn += chunk.length;
-    stats.messagesIn += beats;
-    stats.lastReceivedAt = Date.now();
-    return true;
-  };
-  const deliver = (chunk: Buffer, frames?: QtFrame[]) => {
-    const emitted: DataEmitted = frames ? { type: 'data', chunk, frames } : { type: 'data', chunk };
-    const event: LinkData = frames ? { type: 'SOCKET.DATA', chunk, frames, emitted } : { type: 'SOCKET.DATA', chunk, emitted };
-    const counted = input.stats.bytesIn;
-    sendBack(event);
-    if (input.stats.bytesIn === counted) return;
-    (event as { chunk?: Buffer }).chunk = undefined;
-    (emitted as { chunk?: Buffer }).chunk = undefined;
-    if (frames) frames.length = 0;
+    if (beats > 0 && input.answerHeartbeats) {
+      write(beats === 1 ? SERVER_HEARTBEAT_REPLY : Buffer.concat(new Array<Buffer>(beats).fill(SERVER_HEARTBEAT_REPLY)));
+    }
+    return beats;
   };
   const subscription = socketEvents(socket).subscribe((event) => {
     if (event.type !== 'SOCKET.DATA') return sendBack(event);
-    if (!decoder) return deliver(event.chunk);
+    if (!decoder) return received(event.chunk, undefined, 0);
     const frames: QtFrame[] = [];
     const carried = decoder.bufferedBytes > 0;
     try {
       decoder.push(event.chunk, frames);
     } catch (error) {
       // The frames before the bad one in this chunk were whole and valid: deliver them first.
-      if (frames.length > 0 && !(input.answerHeartbeats && answer(event.chunk, frames, false))) deliver(event.chunk, frames);
+      if (frames.length > 0) received(event.chunk, frames, answer(frames));
       sendBack({ type: 'SOCKET.ERROR', error: SynackError.from(error).toInfo() });
       socket.destroy();
       return;
     }
-    if (input.answerHeartbeats && answer(event.chunk, frames, !carried && decoder.bufferedBytes === 0)) return;
-    deliver(event.chunk, frames);
+    const beats = answer(frames);
+    // A chunk of nothing but whole pings that were answered is only counted. A chunk that ends or
+    // completes a frame split across chunks is always delivered: onData (a relay tracking wire
+    // bytes) must see every byte of the stream.
+    const whole = !carried && decoder.bufferedBytes === 0;
+    if (input.answerHeartbeats && beats > 0 && beats === frames.length && whole && !input.awaitsPongs) return count(event.chunk, beats);
+    received(event.chunk, frames, beats);
   });
   receive((command) => {
     if (command.type === 'WRITE') write(command.data);
@@ -213,9 +228,7 @@ const socketLink = fromCallback<LinkCommand, LinkInput, ConnectionEvent>(({ inpu
 /** The chunk carries a heartbeat frame, and this connection pings (it has a heartbeat child to tell). */
 function bringsPong(context: ConnectionContext, event: ConnectionEvent): boolean {
   assertEvent(event, 'SOCKET.DATA');
-  if (!context.config.heartbeat || !event.frames) return false;
-  for (const frame of event.frames) if (isHeartbeat(frame)) return true;
-  return false;
+  return context.config.heartbeat !== null && event.heartbeats > 0;
 }
 
 function reasonFor(error: SynackErrorInfo | null): string {
@@ -237,8 +250,9 @@ function reasonFor(error: SynackErrorInfo | null): string {
  *
  * @example
  * ```ts
- * const conn = createActor(connectionMachine, { input: { host: '127.0.0.1', port: 9000, retry: { attempts: 3 } } });
- * conn.on('data', ({ chunk }) => process.stdout.write(chunk));
+ * const conn = createActor(connectionMachine, {
+ *   input: { host: '127.0.0.1', port: 9000, retry: { attempts: 3 }, onData: (chunk) => process.stdout.write(chunk) },
+ * });
  * conn.start();
  * conn.send({ type: 'USER.CONNECT' });
  * conn.send({ type: 'USER.SEND', data: Buffer.from('hello\n') });
@@ -285,20 +299,6 @@ export const connectionMachine = setup({
       context.stats.bytesOut += event.data.length;
       context.stats.messagesOut++;
     },
-    countReceived: ({ context, event }) => {
-      assertEvent(event, 'SOCKET.DATA');
-      const stats = context.stats;
-      stats.bytesIn += event.chunk.length;
-      stats.messagesIn += event.frames ? event.frames.length : 1;
-      stats.lastReceivedAt = Date.now();
-    },
-    emitData: emit(({ event }) => {
-      assertEvent(event, 'SOCKET.DATA');
-      if ('emitted' in event) return event.emitted;
-      return event.frames
-        ? { type: 'data' as const, chunk: event.chunk, frames: event.frames }
-        : { type: 'data' as const, chunk: event.chunk };
-    }),
     // A pong for our heartbeat child; pings to answer are the link's (LinkInput.answerHeartbeats).
     handleHeartbeats: enqueueActions(({ context, event, enqueue }) => {
       if (!bringsPong(context, event)) return;
@@ -392,6 +392,7 @@ export const connectionMachine = setup({
       maxFrameBytes: input.maxFrameBytes ?? 64 * 1024 * 1024,
       heartbeat: input.heartbeat && input.heartbeat.intervalMs > 0 ? input.heartbeat : null,
       answerHeartbeats: input.answerHeartbeats ?? false,
+      onData: input.onData,
     },
     local: undefined,
     peer: input.socket ? endpointsOf(input.socket).peer : undefined,
@@ -428,6 +429,7 @@ export const connectionMachine = setup({
           answerHeartbeats: context.config.answerHeartbeats,
           awaitsPongs: context.config.heartbeat !== null,
           stats: context.stats,
+          onData: context.config.onData,
         }),
       },
       on: {
@@ -461,9 +463,8 @@ export const connectionMachine = setup({
           exit: 'stopHeartbeat',
           on: {
             'SOCKET.DATA': [
-              { guard: 'heardAfterRetries', actions: ['clearRetries', 'countReceived', 'emitData', 'handleHeartbeats'] },
-              { guard: 'carriesHeartbeat', actions: ['countReceived', 'emitData', 'handleHeartbeats'] },
-              { actions: ['countReceived', 'emitData'] },
+              { guard: 'heardAfterRetries', actions: ['clearRetries', 'handleHeartbeats'] },
+              { guard: 'carriesHeartbeat', actions: 'handleHeartbeats' },
             ],
             'HEARTBEAT.PING': { actions: 'sendPing' },
             'HEARTBEAT.DEAD': [
@@ -483,7 +484,6 @@ export const connectionMachine = setup({
         FIN_WAIT: {
           after: { finTimeout: { target: '#connection.CLOSED', actions: 'markClosed' } },
           on: {
-            'SOCKET.DATA': { actions: ['countReceived', 'emitData'] },
             'SOCKET.CLOSED': { target: '#connection.CLOSED', actions: 'markClosed' },
           },
         },
@@ -548,8 +548,8 @@ export type ConnectionStateName =
 export const connectionSampleEvents: ConnectionEvent[] = [
   { type: 'USER.CONNECT' },
   { type: 'SOCKET.CONNECTED', local: '127.0.0.1:50000', peer: '127.0.0.1:9000' },
-  { type: 'SOCKET.DATA', chunk: Buffer.from('hi') },
-  { type: 'SOCKET.DATA', chunk: CLIENT_HEARTBEAT, frames: [decodeQtFrame(CLIENT_HEARTBEAT)] },
+  { type: 'SOCKET.DATA', bytes: 2, heartbeats: 0 },
+  { type: 'SOCKET.DATA', bytes: CLIENT_HEARTBEAT.length, heartbeats: 1 },
   { type: 'USER.SEND', data: Buffer.from('hello') },
   { type: 'SOCKET.BLOCKED' },
   { type: 'SOCKET.DRAIN' },

@@ -254,14 +254,11 @@ export class ChatLinks {
     const id = `out${++this.#sequence}`;
     const link = this.#newLink(id, 'out', name, formatEndpoint(host, port));
     this.#byName.set(name, id);
-    const actor = createActor(connectionMachine, {
-      id,
-      input: { id, host, port, connectTimeoutMs: this.#connectTimeoutMs },
-    });
+    const onData = (chunk: Buffer) => this.#receive(id, chunk);
+    const actor = createActor(connectionMachine, { id, input: { id, host, port, connectTimeoutMs: this.#connectTimeoutMs, onData } });
     this.#adopt?.(actor);
     link.actor = actor;
     let last: ConnectionStateName | undefined;
-    actor.on('data', ({ chunk }) => this.#receive(id, chunk));
     actor.subscribe({
       next: (snapshot) => {
         const state = connectionState(snapshot);
@@ -408,11 +405,6 @@ export interface PeerLinkInput {
  * per chunk, and a timer for a frame that stops half-way.
  */
 const registryLink = fromCallback<PeerLinkCommand, PeerLinkInput, PeerEvent>(({ input, sendBack, receive }) => {
-  const actor = createActor(connectionMachine, {
-    id: input.id,
-    input: { id: input.id, host: input.host, port: input.port, reconnect: true, retry: input.retry, connectTimeoutMs: input.connectTimeoutMs },
-  });
-  input.adopt?.(actor);
   let decoder: P2pFrameDecoder | undefined;
   let timer: NodeJS.Timeout | undefined;
   let up = false;
@@ -427,7 +419,7 @@ const registryLink = fromCallback<PeerLinkCommand, PeerLinkInput, PeerEvent>(({ 
     decoder = undefined;
     sendBack({ type: 'REGISTRY.BROKEN', error });
   };
-  actor.on('data', ({ chunk }) => {
+  const onData = (chunk: Buffer) => {
     if (!decoder) return;
     const frames: P2pFrame[] = [];
     try {
@@ -447,7 +439,10 @@ const registryLink = fromCallback<PeerLinkCommand, PeerLinkInput, PeerEvent>(({ 
         broken({ code: 'E_TIMEOUT', message: `registry frame stopped half-way: ${pending.pendingBytes} bytes and no end within ${input.frameTimeoutMs} ms` });
       }, input.frameTimeoutMs);
     }
-  });
+  };
+  const { id, host, port, retry, connectTimeoutMs } = input;
+  const actor = createActor(connectionMachine, { id, input: { id, host, port, reconnect: true, retry, connectTimeoutMs, onData } });
+  input.adopt?.(actor);
   actor.subscribe({
     next: (snapshot) => {
       const state = connectionState(snapshot);

@@ -12,7 +12,7 @@ import {
   textFrame,
   type QtFrame,
 } from '../../src/transport/qt-frame.js';
-import { Cleanup, connectRaw, firstValue, readBytes, waitFor } from '../helpers.js';
+import { Cleanup, connectRaw, firstValue, readBytes } from '../helpers.js';
 
 const vector = (name: string) => readFileSync(new URL(`../vectors/${name}`, import.meta.url));
 const textVector = vector('text_frame.bin');
@@ -131,9 +131,8 @@ describe('qt relay server (seed 001)', () => {
       }
       if (pos === half) {
         // The server now holds half a frame from every sender at once (the seed's bug case).
-        for (const sender of senders) {
-          await waitFor(server.clients.get(sender.id)!, (s) => s.context.stats.bytesIn === half + 1, 2_000, `${half + 1} bytes in`);
-        }
+        const allIn = () => senders.every((s) => server.clients.get(s.id)!.getSnapshot().context.stats.bytesIn === half + 1);
+        if (!allIn()) await firstValue(server.clients.events$, allIn, 2_000, `${half + 1} bytes in from every sender`);
         expect(messages).toEqual([]);
       }
     }

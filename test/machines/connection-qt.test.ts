@@ -94,6 +94,9 @@ describe('qt connection: heartbeats on the wire', () => {
     expect(heard).toEqual([]);
     client.write(encodeQtFrame(textFrame('hi')));
     await vi.waitFor(() => expect(heard).toEqual(['SOCKET.DATA']), { timeout: 2_000 });
+    client.write(encodeQtFrame(textFrame('again')));
+    await vi.waitFor(() => expect(stats.messagesIn).toBe(5), { timeout: 2_000 });
+    expect(heard).toEqual(['SOCKET.DATA']);
   });
 
   it("pings with exactly the seed client's heartbeat frame", async () => {
@@ -175,7 +178,7 @@ describe('qt connection: a dead peer (fake link, fake timers)', () => {
   const heartbeat = { intervalMs: 1_000, maxMissed: 2 };
   const deadline = heartbeat.intervalMs * (heartbeat.maxMissed + 1);
   const connected: ConnectionEvent = { type: 'SOCKET.CONNECTED', local: '127.0.0.1:50000', peer: '127.0.0.1:9' };
-  const pong: ConnectionEvent = { type: 'SOCKET.DATA', chunk: seedPong, frames: [decodeQtFrame(seedPong)] };
+  const pong: ConnectionEvent = { type: 'SOCKET.DATA', bytes: seedPong.length, heartbeats: 1 };
   let actors: { stop(): void }[] = [];
 
   beforeEach(() => {
@@ -263,7 +266,7 @@ describe('qt connection: a dead peer (fake link, fake timers)', () => {
     fake.link.emit(connected);
     expect(fake.context().retries).toBe(1);
     const text = encodeQtFrame(textFrame('hello'));
-    fake.link.emit({ type: 'SOCKET.DATA', chunk: text, frames: [decodeQtFrame(text)] });
+    fake.link.emit({ type: 'SOCKET.DATA', bytes: text.length, heartbeats: 0 });
     expect(fake.context().retries).toBe(0);
     expect(beats.filter((d) => d === 'received')).toEqual([]);
     fake.link.emit(pong);

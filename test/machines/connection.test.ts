@@ -12,7 +12,7 @@ import {
 } from '../../src/machines/connection.js';
 import { SERVER_HEARTBEAT_REPLY } from '../../src/transport/qt-frame.js';
 import { exploreModel, formatCoverage } from '../../src/testing/graph.js';
-import { Cleanup, eventOnce, fakeLink, freePort, listenRaw, readAll, readBytes, waitFor } from '../helpers.js';
+import { Cleanup, eventOnce, fakeLink, freePort, listenRaw, readAll, readBytes, waitFor, Waiters } from '../helpers.js';
 
 const refused: ConnectionEvent = {
   type: 'SOCKET.ERROR',
@@ -29,7 +29,6 @@ function startFake(input: ConnectionInput) {
   const link = fakeLink();
   const states: ConnectionStateName[] = [];
   const errors: unknown[] = [];
-  const received: string[] = [];
   let root: unknown;
   const actor = createActor(connectionMachine.provide({ actors: { socketLink: link.logic } }), {
     input,
@@ -41,14 +40,12 @@ function startFake(input: ConnectionInput) {
   });
   root = actor;
   actor.subscribe({ error: (error) => errors.push(error) });
-  actor.on('data', ({ chunk }) => received.push(chunk.toString()));
   actor.start();
   return {
     actor,
     link,
     states,
     errors,
-    received,
     state: () => connectionState(actor.getSnapshot()),
     context: () => actor.getSnapshot().context,
   };
@@ -114,15 +111,14 @@ describe('connection', () => {
       expect(fake.context().establishedAt).not.toBeNull();
     });
 
-    it('counts bytes and messages both ways and emits what it receives', () => {
+    it('writes what it is asked to send, counting bytes and messages (its link counts what comes in)', () => {
       const fake = start({ host: '127.0.0.1', port: 9 });
       establish(fake);
       fake.actor.send(send('hello'));
       fake.actor.send(send('again'));
-      fake.link.emit({ type: 'SOCKET.DATA', chunk: Buffer.from('world!') });
+      fake.link.emit({ type: 'SOCKET.DATA', bytes: 6, heartbeats: 0 });
       expect(fake.link.commands).toEqual(['WRITE hello', 'WRITE again']);
-      expect(fake.received).toEqual(['world!']);
-      expect(fake.context().stats).toMatchObject({ bytesOut: 10, messagesOut: 2, bytesIn: 6, messagesIn: 1 });
+      expect(fake.context().stats).toMatchObject({ bytesOut: 10, messagesOut: 2, bytesIn: 0, messagesIn: 0 });
     });
 
     it('fails with E_CONN_REFUSED when the peer refuses and no retries are asked for', () => {
@@ -286,12 +282,11 @@ describe('connection', () => {
       fake.actor.send({ type: 'USER.CLOSE' });
       expect(fake.state()).toBe('FIN_WAIT');
       expect(fake.link.commands).toEqual(['END']);
-      fake.link.emit({ type: 'SOCKET.DATA', chunk: Buffer.from('last words') });
+      fake.link.emit({ type: 'SOCKET.DATA', bytes: 10, heartbeats: 0 });
       fake.link.emit({ type: 'SOCKET.END' });
       expect(fake.state()).toBe('FIN_WAIT');
       fake.link.emit(closed);
       expect(fake.state()).toBe('CLOSED');
-      expect(fake.received).toEqual(['last words']);
       expect(fake.context()).toMatchObject({ closeReason: 'closed', writable: false });
     });
 
@@ -350,11 +345,11 @@ describe('connection', () => {
     it('records a reset mid-stream as closeReason reset', () => {
       const fake = start({ host: 'h', port: 1 });
       establish(fake);
-      fake.link.emit({ type: 'SOCKET.DATA', chunk: Buffer.from('partial') });
+      fake.link.emit({ type: 'SOCKET.DATA', bytes: 7, heartbeats: 0 });
       fake.link.emit(reset);
       fake.link.emit(closedWithError);
       expect(fake.state()).toBe('CLOSED');
-      expect(fake.context()).toMatchObject({ closeReason: 'reset', lastError: { code: 'E_CONN_RESET' }, stats: { bytesIn: 7 } });
+      expect(fake.context()).toMatchObject({ closeReason: 'reset', lastError: { code: 'E_CONN_RESET' } });
     });
 
     it('aborts at once on USER.ABORT, destroying the link', () => {
@@ -498,9 +493,9 @@ describe('connection over loopback', () => {
   afterEach(() => cleanup.run());
 
   function dial(input: Omit<ConnectionInput, 'host'>) {
-    const actor = cleanup.actor(createActor(connectionMachine, { input: { host: '127.0.0.1', ...input } }));
     const received: Buffer[] = [];
-    actor.on('data', ({ chunk }) => received.push(chunk));
+    const onData = (chunk: Buffer) => received.push(chunk);
+    const actor = cleanup.actor(createActor(connectionMachine, { input: { host: '127.0.0.1', onData, ...input } }));
     actor.subscribe({ error: (error) => received.push(Buffer.from(`ACTOR ERROR ${String(error)}`)) });
     actor.start();
     actor.send({ type: 'USER.CONNECT' });
@@ -511,20 +506,44 @@ describe('connection over loopback', () => {
   const closedFor = (snapshot: Parameters<typeof connectionState>[0]) =>
     ['CLOSED', 'FAILED'].includes(connectionState(snapshot)) && snapshot.context.closedAt !== null;
 
-  it('hands each chunk to data listeners during the call, and lets go of it once delivered', async () => {
+  it('hands each chunk to onData as it is read and counted, then empties its frames array', async () => {
     const { server, port, sockets } = await listenRaw();
     cleanup.server(server, sockets);
     const accepted = eventOnce(server, 'connection');
-    const { actor } = dial({ port, framing: 'qt' });
-    const seen: { during: string; event: { chunk?: Buffer; frames?: unknown[] } }[] = [];
-    actor.on('data', (event) => seen.push({ during: `${event.chunk.length} bytes, ${event.frames?.length} frames`, event }));
+    const seen: { during: string; frames: unknown[] }[] = [];
+    const { actor } = dial({
+      port,
+      framing: 'qt',
+      onData: (chunk, frames) => seen.push({ during: `${chunk.length} bytes, ${frames?.length} frames, ${stats().messagesIn} counted`, frames: frames! }),
+    });
+    const stats = () => actor.getSnapshot().context.stats;
     await waitFor(actor, inState('ESTABLISHED'));
     const [peer] = (await accepted) as [net.Socket];
     peer.write(SERVER_HEARTBEAT_REPLY);
     await waitFor(actor, (s) => s.context.stats.messagesIn === 1);
-    expect(seen.map((s) => s.during)).toEqual([`${SERVER_HEARTBEAT_REPLY.length} bytes, 1 frames`]);
-    expect(seen[0]!.event.chunk).toBeUndefined();
-    expect(seen[0]!.event.frames).toEqual([]);
+    expect(seen.map((s) => s.during)).toEqual([`${SERVER_HEARTBEAT_REPLY.length} bytes, 1 frames, 1 counted`]);
+    expect(seen[0]!.frames).toEqual([]);
+    expect(stats().bytesIn).toBe(SERVER_HEARTBEAT_REPLY.length);
+  });
+
+  it('tells its machine of the first chunk on a link only: later chunks are counted and delivered with no event', async () => {
+    const { server, port, sockets } = await listenRaw();
+    cleanup.server(server, sockets);
+    const accepted = eventOnce(server, 'connection');
+    const received: Buffer[] = [];
+    const waiters = new Waiters();
+    const { actor } = dial({ port, onData: (chunk) => (received.push(chunk), waiters.wake()) });
+    const events: string[] = [];
+    actor.system.inspect((e) => e.type === '@xstate.event' && e.actorRef === actor && events.push(e.event.type));
+    await waitFor(actor, inState('ESTABLISHED'));
+    const [peer] = (await accepted) as [net.Socket];
+    for (const word of ['one', 'two', 'three']) {
+      peer.write(word);
+      await waiters.until(() => (Buffer.concat(received).toString().endsWith(word) ? true : undefined), 2_000, () => `"${word}" delivered`);
+    }
+    expect(Buffer.concat(received).toString()).toBe('onetwothree');
+    expect(actor.getSnapshot().context.stats).toMatchObject({ bytesIn: 11, messagesIn: received.length });
+    expect(events.filter((type) => type === 'SOCKET.DATA')).toEqual(['SOCKET.DATA']);
   });
 
   it('connects, exchanges bytes both ways, and closes gracefully', async () => {
