@@ -75,7 +75,7 @@ export {
   type ListenerSnapshot,
   type ListenerStateName,
 } from './machines/listener.js';
-export { supervisorMachine, supervisorSampleEvents, type SupervisorEvent } from './machines/supervisor.js';
+export { supervisorMachine, supervisorSampleEvents, type SupervisorEvent, type SupervisorSnapshot } from './machines/supervisor.js';
 export { ClientTable, type ClientEvent, type ClientInfo, type ClientTableOptions } from './machines/client-table.js';
 export { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './machines/retry.js';
 export {
@@ -86,6 +86,7 @@ export {
   type HeartbeatEvent,
   type HeartbeatInput,
   type HeartbeatParentEvent,
+  type HeartbeatSnapshot,
 } from './machines/heartbeat.js';
 
 export {
