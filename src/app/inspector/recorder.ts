@@ -66,6 +66,8 @@ export interface RecorderOptions {
   maxEvents?: number;
   /** Stopped actors kept (marked stopped) before the oldest are removed. Default 50. */
   maxStopped?: number;
+  /** How often counters kept in place (a connection's `stats`) are looked at for changes. Default 500. */
+  countersMs?: number;
 }
 
 interface ActorRecord {
@@ -80,6 +82,20 @@ interface ActorRecord {
   flushedSeq: number;
   lastFlush: number;
   timer: NodeJS.Timeout | undefined;
+  /** The sum of the context's in-place `stats` counters when last looked at. */
+  counted: number;
+}
+
+/**
+ * The sum of a context's `stats` counters (a connection's `ConnectionStats`), which its link
+ * counts in place with no event or snapshot; null for a context without them.
+ */
+function countersOf(context: unknown): number | null {
+  const stats = (context as { stats?: unknown } | null)?.stats;
+  if (typeof stats !== 'object' || stats === null) return null;
+  let sum = 0;
+  for (const value of Object.values(stats)) if (typeof value === 'number') sum += value;
+  return sum;
 }
 
 const STATE_NAMES: Record<string, (snapshot: AnyMachineSnapshot) => string> = {
@@ -203,6 +219,7 @@ export class InspectionRecorder {
   readonly #announced = new Set<string>();
   #stopped: string[] = [];
   #source: Subscription | undefined;
+  #counters: NodeJS.Timeout | undefined;
   #nextKey = 0;
   #seq = 0;
 
@@ -235,11 +252,26 @@ export class InspectionRecorder {
   #start(): void {
     this.#source = this.#options.source.subscribe((event) => this.#observe(event));
     for (const ref of this.#options.seed?.() ?? []) this.#ensure(ref, ref.getSnapshot(), false);
+    this.#counters = setInterval(() => this.#recount(), this.#options.countersMs ?? 500);
+    this.#counters.unref?.();
+  }
+
+  /** Sends the actors whose in-place counters moved since they were last looked at (no snapshot tells). */
+  #recount(): void {
+    for (const record of this.#records.values()) {
+      if (record.snapshot.status !== 'active') continue;
+      const counted = countersOf(record.snapshot.context);
+      if (counted === null || counted === record.counted) continue;
+      record.counted = counted;
+      this.#touch(record);
+    }
   }
 
   #stop(): void {
     this.#source?.unsubscribe();
     this.#source = undefined;
+    clearInterval(this.#counters);
+    this.#counters = undefined;
     for (const record of this.#records.values()) clearTimeout(record.timer);
     this.#records.clear();
     this.#machines.clear();
@@ -286,6 +318,7 @@ export class InspectionRecorder {
       flushedSeq: 0,
       lastFlush: 0,
       timer: undefined,
+      counted: countersOf(snapshot.context) ?? 0,
     };
     this.#records.set(key, record);
     if (snapshot.status !== 'active') this.#stopped.push(key);

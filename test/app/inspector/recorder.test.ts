@@ -186,14 +186,14 @@ describe('inspection recorder', () => {
     socket.destroy();
   });
 
-  /** Records a supervisor's actors and keeps the latest view of each, by actor id. */
+  /** Records a supervisor's actors and keeps the latest view of each, by actor id, with every event so far. */
   function latestViews(supervisor: Supervisor): Map<string, ActorView> {
-    const recorder = new InspectionRecorder({ ...supervisorSource(supervisor), throttleMs: 20 });
+    const recorder = new InspectionRecorder({ ...supervisorSource(supervisor), throttleMs: 20, countersMs: 50 });
     const latest = new Map<string, ActorView>();
     cleanup.add(
       recorder.live$.subscribe((m) => {
         if (m.type === 'snapshot') for (const a of m.actors) latest.set(a.id, a);
-        if (m.type === 'actor') latest.set(m.actor.id, m.actor);
+        if (m.type === 'actor') latest.set(m.actor.id, { ...m.actor, events: [...(latest.get(m.actor.id)?.events ?? []), ...m.actor.events] });
       }),
       (s) => s.unsubscribe(),
     );
@@ -238,6 +238,21 @@ describe('inspection recorder', () => {
       },
       { timeout: 2_000 },
     );
+  });
+
+  it("keeps a connection's counters live, though the chunks after its first cause no event", async () => {
+    const supervisor = cleanup.add(new Supervisor(), (s) => s.shutdown());
+    const server = createServer({ port: 0, supervisor, id: 'server-1' });
+    cleanup.add(server, (s) => s.close({ graceMs: 200 }));
+    const { port } = await server.listen();
+    const socket = cleanup.socket(await connectRaw(port));
+    const latest = latestViews(supervisor);
+    socket.write('hello');
+    await vi.waitFor(() => expect(latest.get('c1')!.context).toMatchObject({ stats: { bytesIn: 5 } }), { timeout: 2_000 });
+    const eventsSoFar = latest.get('c1')!.events.length;
+    socket.write(', world');
+    await vi.waitFor(() => expect(latest.get('c1')!.context).toMatchObject({ stats: { bytesIn: 12 } }), { timeout: 2_000 });
+    expect(latest.get('c1')!.events.length).toBe(eventsSoFar);
   });
 });
 
