@@ -10,13 +10,18 @@
  * Three trials, each on fresh server processes running the four cases in order; a row shows the
  * trial with the median ratio and lists every trial's ({@link medianTrial}: a server process
  * settles into a GC regime, how large V8 grows the young generation and which allocation sites it
- * pretenures, and keeps it).
+ * pretenures, and keeps it). The row also gives each server's full GCs per second in that trial:
+ * a process whose young generation has grown to its maximum can run several a second with a
+ * nearly empty old generation (raw as well as synack), and that, more than either relay's code,
+ * is what moves a trial's ratio by ±20 %.
  */
 import { explainMisses } from './diagnose.js';
-import { higherIsBetter, median, medianTrial, startChild, trialRatios, waitForClients, type BenchOptions, type BenchRow, type ChildHandle } from './types.js';
+import { fmt, higherIsBetter, median, medianTrial, startChild, trialRatios, waitForClients, type BenchOptions, type BenchRow, type ChildHandle, type GcCounts } from './types.js';
 
 const MODES = ['raw', 'synack'] as const;
 type Mode = (typeof MODES)[number];
+/** One case in one trial: each round's rate, and each server's full GCs per second of its rounds. */
+type CaseResult = { rate: Record<Mode, number[]>; fullGcPerS: Record<Mode, number> };
 
 const CASES = [
   { frameBytes: 64, receivers: 1, target: 0.6 },
@@ -35,10 +40,11 @@ export async function benchQtRelay({ quick }: BenchOptions): Promise<BenchRow[]>
   const trials = quick ? 1 : 3;
   const rounds = quick ? 1 : 5;
   const warmups = quick ? 0 : 4;
-  const results: Record<Mode, number[]>[][] = [];
+  const results: CaseResult[][] = [];
   for (let trial = 0; trial < trials; trial++) results.push(await runTrial(quick, rounds, warmups));
   const rows = CASES.map((c, i) => {
-    const middle = medianTrial(results.map((trial) => ({ synack: median(trial[i]!.synack), raw: median(trial[i]!.raw) })));
+    const middle = medianTrial(results.map((trial) => ({ synack: median(trial[i]!.rate.synack), raw: median(trial[i]!.rate.raw) })));
+    const gc = results[middle.index]![i]!.fullGcPerS;
     const size = c.frameBytes === 1024 ? '1 KiB' : `${c.frameBytes} B`;
     const count = countFor(c.frameBytes, quick).toLocaleString('en-US');
     const spread = trials > 1 ? `; the trial with the median ratio of ${trialRatios(middle.ratios)}` : '';
@@ -48,14 +54,14 @@ export async function benchQtRelay({ quick }: BenchOptions): Promise<BenchRow[]>
       middle.raw,
       'k msg/s',
       c.target,
-      `createServer({ framing: 'qt', relay: true }) with an events$ subscriber; ${trials} trial${trials === 1 ? '' : 's'} on fresh processes, each ${rounds}× ${count} msgs after ${warmups} warm-up rounds, median${spread}`,
+      `createServer({ framing: 'qt', relay: true }) with an events$ subscriber; ${trials} trial${trials === 1 ? '' : 's'} on fresh processes, each ${rounds}× ${count} msgs after ${warmups} warm-up rounds, median${spread}; full GCs per second in it: synack ${fmt(gc.synack)}, raw ${fmt(gc.raw)}`,
     );
   });
   return explainMisses(rows);
 }
 
-/** One trial: fresh raw and synack servers and loads, every case in order; the rates of each case's rounds. */
-async function runTrial(quick: boolean, rounds: number, warmups: number): Promise<Record<Mode, number[]>[]> {
+/** One trial: fresh raw and synack servers and loads, every case in order. */
+async function runTrial(quick: boolean, rounds: number, warmups: number): Promise<CaseResult[]> {
   const windowBytes = 2 * 1024 * 1024;
   const children: ChildHandle[] = [];
   try {
@@ -72,7 +78,8 @@ async function runTrial(quick: boolean, rounds: number, warmups: number): Promis
       ports[mode] = (await servers[mode].next<{ type: 'listening'; port: number }>('listening')).port;
       await clients[mode].next('ready');
     }
-    const perCase: Record<Mode, number[]>[] = [];
+    const perCase: CaseResult[] = [];
+    const gcCounts = () => Promise.all(MODES.map((mode) => servers[mode].request<GcCounts & { type: 'gc' }>('gc', {}, 'gc')));
     for (const c of CASES) {
       const count = countFor(c.frameBytes, quick);
       for (const mode of MODES) {
@@ -84,17 +91,23 @@ async function runTrial(quick: boolean, rounds: number, warmups: number): Promis
       // Warm up: rates climb for several rounds on both sides (JIT, heap sizing, TCP autotuning).
       for (let i = 0; i < warmups; i++) for (const mode of MODES) await go(mode);
       const rate: Record<Mode, number[]> = { raw: [], synack: [] };
+      const busyMs: Record<Mode, number> = { raw: 0, synack: 0 };
+      const before = await gcCounts();
       for (let round = 0; round < rounds; round++) {
         for (const mode of round % 2 === 0 ? MODES : ([...MODES].reverse() as Mode[])) {
           const { ms } = await go(mode);
           rate[mode].push((count * c.receivers) / ms); // messages per ms = k msg/s
+          busyMs[mode] += ms;
         }
       }
+      const after = await gcCounts();
+      const fullGcPerS = { raw: 0, synack: 0 };
+      MODES.forEach((mode, m) => (fullGcPerS[mode] = ((after[m]!.full - before[m]!.full) * 1000) / busyMs[mode]));
       for (const mode of MODES) {
         await clients[mode].request('close', {}, 'closed');
         await waitForClients(servers[mode], 0, 5_000);
       }
-      perCase.push(rate);
+      perCase.push({ rate, fullGcPerS });
     }
     return perCase;
   } finally {

@@ -9,6 +9,7 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
+import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -324,7 +325,8 @@ export function killAllChildren(): void {
 
 /**
  * The child side of {@link startChild}: routes messages by type to `handlers`, answers
- * `cpu` (process.cpuUsage), `heap` (heapUsed after GC; needs `--expose-gc`) and `mem`, exits on
+ * `cpu` (process.cpuUsage), `heap` (heapUsed after GC; needs `--expose-gc`), `mem` and `gc`
+ * ({@link gcCounts}), exits on
  * `stop` (after `onStop`) and when the harness disconnects. A handler that throws reports an
  * `error` message, which fails the harness's pending wait.
  *
@@ -358,6 +360,8 @@ export function serveChild(
           send({ type: 'cpu', userMs: u.user / 1000, systemMs: u.system / 1000, totalMs: (u.user + u.system) / 1000 });
         } else if (message.type === 'heap') {
           send({ type: 'heap', heapUsed: await heapAfterGc(), rss: process.memoryUsage().rss });
+        } else if (message.type === 'gc') {
+          send({ type: 'gc', ...gcCounts() });
         } else if (message.type === 'mem') {
           const m = process.memoryUsage();
           send({ type: 'mem', heapUsed: m.heapUsed, rss: m.rss, external: m.external });
@@ -372,6 +376,34 @@ export function serveChild(
     })();
   });
   return send;
+}
+
+/** Garbage collections this process has run. */
+export type GcCounts = {
+  /** Full (mark-compact) collections. */
+  full: number;
+  /** Minor (scavenge) collections. */
+  minor: number;
+};
+
+let gcCounted: GcCounts | undefined;
+
+/**
+ * Collections run since the first call, which starts counting (a PerformanceObserver on `gc`
+ * entries, delivered a little late: ask again after a short pause for an exact tally).
+ */
+export function gcCounts(): GcCounts {
+  if (!gcCounted) {
+    const counted: GcCounts = (gcCounted = { full: 0, minor: 0 });
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+        if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) counted.full++;
+        else if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) counted.minor++;
+      }
+    }).observe({ entryTypes: ['gc'] });
+  }
+  return { ...gcCounted };
 }
 
 /** Waits until a server child answers `count` with `want` clients; throws after `timeoutMs`. */
