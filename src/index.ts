@@ -68,6 +68,7 @@ export {
   listenerMachine,
   listenerState,
   listenerSampleEvents,
+  type ClientKeeper,
   type ListenerActor,
   type ListenerContext,
   type ListenerEvent,

@@ -2,17 +2,17 @@ import { constants } from 'node:fs';
 import { access, mkdir, readdir, stat } from 'node:fs/promises';
 import type net from 'node:net';
 import path from 'node:path';
-import { Observable, Subject, type Subscription } from 'rxjs';
-import { createActor } from 'xstate';
+import { Observable, Subject } from 'rxjs';
+import { createActor, waitFor } from 'xstate';
 import { SynackError, type SynackErrorInfo } from '../errors.js';
 import { fileReceiveMachine, fileReceiveState, type FileReceiveActor, type FileReceiveInput, type FileReceiveSnapshot } from '../machines/file-receive.js';
 import { fileSendMachine, fileSendState, type FileSendActor, type FileSendInput, type FileSendSnapshot } from '../machines/file-send.js';
+import { listenerState, type ClientKeeper, type ListenerActor } from '../machines/listener.js';
 import { fileError, PartialStore } from '../transport/file-store.js';
-import { listenEvents } from '../transport/listen-bridge.js';
 import type { Endpoint } from '../transport/socket-bridge.js';
 import type { BatchPosition, FileTransferEvent } from './file-events.js';
 import { snapshots$ } from './observe.js';
-import type { Supervisor } from './supervisor.js';
+import { Supervisor } from './supervisor.js';
 
 /** Options of {@link sendFile}: where to, which file, and the file-send machine's settings. */
 export interface SendFileOptions extends Omit<FileSendInput, 'id'> {
@@ -360,7 +360,7 @@ export interface TransferInfo {
 }
 
 /**
- * A file receiver: a listening socket and one file-receive actor per accepted connection,
+ * A file receiver: a listener actor and one file-receive actor per connection it accepts,
  * each transfer independent (one after another or at once). Files go to `outDir` under safe
  * names, through `.part` files, never over an existing file unless `force`.
  *
@@ -385,9 +385,17 @@ export class FileReceiver {
   readonly #events = new Subject<FileTransferEvent>();
   readonly #actors = new Map<string, FileReceiveActor>();
   readonly #partials = new PartialStore();
-  readonly #supervisor: Supervisor | undefined;
-  #listening: Subscription | undefined;
-  #accepting = false;
+  readonly #supervisor: Supervisor;
+  readonly #ownsSupervisor: boolean;
+  /** What the listener hands each accepted socket to: a transfer. */
+  readonly #transfers: ClientKeeper = {
+    adopt: (socket, onClosed) => this.#accept(socket, onClosed),
+    close: (id) => this.#cancel(this.#actors.get(id)),
+    closeAll: () => {
+      for (const actor of this.#actors.values()) this.#cancel(actor);
+    },
+  };
+  #listener: ListenerActor | undefined;
   #settledOnce = false;
   #sequence = 0;
   #markClosed!: () => void;
@@ -395,8 +403,9 @@ export class FileReceiver {
 
   constructor(options: FileReceiverOptions) {
     this.#options = options;
-    this.id = options.id ?? nextId(options.supervisor, 'recv');
-    this.#supervisor = options.supervisor;
+    this.#ownsSupervisor = !options.supervisor;
+    this.#supervisor = options.supervisor ?? new Supervisor();
+    this.id = options.id ?? this.#supervisor.nextId('recv');
     this.events$ = this.#events.asObservable();
     this.closed = new Promise((resolve) => (this.#markClosed = resolve));
   }
@@ -414,52 +423,64 @@ export class FileReceiver {
     } catch (error) {
       throw fileError(error, `cannot write to the output folder ${outDir}`);
     }
-    return new Promise((resolve, reject) => {
-      let bound = false;
-      this.#listening = listenEvents({ host: this.#options.host ?? '127.0.0.1', port: this.#options.port }).subscribe((event) => {
-        if (event.type === 'LISTEN.LISTENING') {
-          bound = true;
-          this.#accepting = true;
-          this.#events.next({ event: 'listening', id: this.id, host: event.host, port: event.port });
-          resolve({ host: event.host, port: event.port });
-        } else if (event.type === 'LISTEN.ACCEPTED') {
-          this.#accept(event.socket);
-        } else if (event.type === 'LISTEN.ERROR' && !bound) {
-          this.#listening?.unsubscribe();
-          reject(SynackError.fromInfo(event.error));
-        }
-      });
-    });
+    const listener = (this.#listener = this.#supervisor.start(this.id, {
+      machine: 'listener',
+      input: { id: this.id, host: this.#options.host ?? '127.0.0.1', port: this.#options.port, clients: this.#transfers },
+    }));
+    listener.send({ type: 'USER.LISTEN' });
+    const snapshot = await waitFor(listener, (s) => ['LISTENING', 'FAILED'].includes(listenerState(s)));
+    const { host, boundPort, lastError } = snapshot.context;
+    if (listenerState(snapshot) === 'FAILED') {
+      this.#supervisor.stop(this.id);
+      this.#listener = undefined;
+      throw SynackError.fromInfo(lastError ?? { code: 'E_SOCKET', message: 'could not listen' });
+    }
+    this.#events.next({ event: 'listening', id: this.id, host, port: boundPort! });
+    return { host, port: boundPort! };
   }
 
-  #accept(socket: net.Socket): void {
+  /** Starts a transfer on an accepted socket; `onClosed` tells the listener once it has ended. */
+  #accept(socket: net.Socket, onClosed?: (id: string) => void): string {
     socket.on('error', () => {});
-    if (!this.#accepting) return void socket.destroy();
     const id = `${this.id}.${++this.#sequence}`;
-    const o = this.#options;
-    const actor = createActor(o.machine ?? fileReceiveMachine, {
-      id,
-      input: {
+    // In a microtask: an actor must not begin life inside another actor's action (the listener's).
+    queueMicrotask(() => {
+      if (this.#closing) {
+        socket.destroy();
+        onClosed?.(id);
+        return;
+      }
+      const o = this.#options;
+      const actor = createActor(o.machine ?? fileReceiveMachine, {
         id,
-        socket,
-        outDir: o.outDir,
-        partials: this.#partials,
-        ...(o.force !== undefined ? { force: o.force } : {}),
-        ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
-        ...(o.headerTimeoutMs !== undefined ? { headerTimeoutMs: o.headerTimeoutMs } : {}),
-        ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
-        ...(o.lingerMs !== undefined ? { lingerMs: o.lingerMs } : {}),
-        ...(o.progressIntervalMs !== undefined ? { progressIntervalMs: o.progressIntervalMs } : {}),
-      },
+        input: {
+          id,
+          socket,
+          outDir: o.outDir,
+          partials: this.#partials,
+          ...(o.force !== undefined ? { force: o.force } : {}),
+          ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
+          ...(o.headerTimeoutMs !== undefined ? { headerTimeoutMs: o.headerTimeoutMs } : {}),
+          ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
+          ...(o.lingerMs !== undefined ? { lingerMs: o.lingerMs } : {}),
+          ...(o.progressIntervalMs !== undefined ? { progressIntervalMs: o.progressIntervalMs } : {}),
+        },
+      });
+      this.#supervisor.adopt(actor, this.#listener);
+      this.#actors.set(id, actor);
+      this.#watch(id, actor, onClosed);
+      this.#events.next({ event: 'connected', id, peer: actor.getSnapshot().context.peer ?? '?' });
+      actor.start();
     });
-    this.#supervisor?.adopt(actor);
-    this.#actors.set(id, actor);
-    this.#watch(id, actor);
-    this.#events.next({ event: 'connected', id, peer: actor.getSnapshot().context.peer ?? '?' });
-    actor.start();
+    return id;
   }
 
-  #watch(id: string, actor: FileReceiveActor): void {
+  #cancel(actor: FileReceiveActor | undefined): boolean {
+    actor?.send({ type: 'USER.CANCEL' });
+    return actor !== undefined;
+  }
+
+  #watch(id: string, actor: FileReceiveActor, onClosed?: (id: string) => void): void {
     let last = '';
     let reported = -1;
     const emit = (event: FileTransferEvent) => this.#events.next(event);
@@ -479,6 +500,7 @@ export class FileReceiver {
         }
         if (snapshot.status !== 'done') return;
         this.#actors.delete(id);
+        onClosed?.(id);
         const ms = (c.finishedAt ?? Date.now()) - c.startedAt;
         if (state === 'DONE') {
           const file: ReceivedFile = {
@@ -510,6 +532,7 @@ export class FileReceiver {
       },
       error: (error) => {
         this.#actors.delete(id);
+        onClosed?.(id);
         const e = SynackError.from(error, 'file-receive actor');
         emit({ event: 'error', id, direction: 'receive', code: e.code, message: e.message });
       },
@@ -533,10 +556,9 @@ export class FileReceiver {
   async close(options: { cancelActive?: boolean; graceMs?: number } = {}): Promise<void> {
     if (!this.#closing) {
       this.#closing = true;
-      this.#accepting = false;
-      this.#listening?.unsubscribe();
+      this.#listener?.send({ type: 'USER.STOP' });
       this.#events.next({ event: 'stopped', id: this.id });
-      if (options.cancelActive ?? true) for (const actor of this.#actors.values()) actor.send({ type: 'USER.CANCEL' });
+      if (options.cancelActive ?? true) this.#transfers.closeAll();
       if (this.#actors.size === 0) this.#finishClose();
       else {
         const timer = setTimeout(() => {
@@ -552,6 +574,8 @@ export class FileReceiver {
   }
 
   #finishClose(): void {
+    if (this.#listener) this.#supervisor.stop(this.id);
+    if (this.#ownsSupervisor) this.#supervisor.shutdown();
     this.#markClosed();
     queueMicrotask(() => this.#events.complete());
   }

@@ -16,8 +16,24 @@ export interface ListenerInput {
   maxClients?: number;
   /** Retry binding (e.g. while a port is still in use). Default no retries. */
   retry?: Partial<RetryPolicy>;
-  /** The table accepted connections go into; one is made if not given. */
-  clients?: ClientTable;
+  /** Where accepted sockets go: a {@link ClientTable} of connection actors, made if not given. */
+  clients?: ClientKeeper;
+}
+
+/**
+ * Where a listener's accepted sockets go. A {@link ClientTable} keeps each as a connection actor
+ * that can be sent to; a file receiver runs a transfer on each. `adopt` takes the socket over
+ * and must call `onClosed(id)` once it is gone: the listener counts its clients, and holds them
+ * to `maxClients`, by those calls. Stopping the listener actor calls `closeAll`.
+ */
+export interface ClientKeeper {
+  adopt(socket: net.Socket, onClosed?: (id: string) => void): string;
+  close(id: string): boolean;
+  closeAll(options?: { abort?: boolean }): void;
+  /** Bytes to one client (`USER.SEND_TO`); a keeper whose clients take no bytes has none. */
+  send?(id: string, data: Buffer): boolean;
+  /** Bytes to every client (`USER.BROADCAST`). */
+  broadcast?(data: Buffer, except?: string): number;
 }
 
 export interface ListenerContext {
@@ -34,7 +50,7 @@ export interface ListenerContext {
   retry: RetryPolicy;
   retryDelayMs: number;
   lastError: SynackErrorInfo | null;
-  clients: ClientTable;
+  clients: ClientKeeper;
 }
 
 export type ListenerEvent =
@@ -46,8 +62,8 @@ export type ListenerEvent =
   | { type: 'USER.CLOSE_CLIENT'; id: string }
   | { type: 'CLIENT.CLOSED'; id: string };
 
-/** Holds the client table for the listener's whole life: stopping the actor closes its clients. */
-const clientOwner = fromCallback<EventObject, ClientTable>(({ input }) => () => input.closeAll());
+/** Holds the client keeper for the listener's whole life: stopping the actor closes its clients. */
+const clientOwner = fromCallback<EventObject, ClientKeeper>(({ input }) => () => input.closeAll());
 
 export type ListenerEmitted = { type: 'rejected'; peer: Endpoint; error: SynackErrorInfo };
 
@@ -66,9 +82,9 @@ const listenSocket = fromCallback<{ type: 'CLOSE' }, { host: string; port: numbe
 /**
  * A TCP listener: `STOPPED → BINDING → LISTENING → CLOSING → STOPPED`, with
  * `RETRY_WAIT → BINDING` or `FAILED` when binding fails. It owns its accepted connections
- * through a {@link ClientTable}: client list, send to one, broadcast, a maximum. Stopping
- * stops accepting; existing clients stay unless `closeClients` is asked for. Stopping the actor
- * itself closes every client it holds.
+ * through a {@link ClientKeeper}, by default a {@link ClientTable}: client list, send to one,
+ * broadcast, a maximum. Stopping stops accepting; existing clients stay unless `closeClients`
+ * is asked for. Stopping the actor itself closes every client it holds.
  *
  * @example
  * ```ts
@@ -116,11 +132,11 @@ export const listenerMachine = setup({
     forgetClient: assign(({ context }) => ({ clientCount: Math.max(0, context.clientCount - 1) })),
     sendToClient: ({ context, event }) => {
       assertEvent(event, 'USER.SEND_TO');
-      context.clients.send(event.id, event.data);
+      context.clients.send?.(event.id, event.data);
     },
     broadcast: ({ context, event }) => {
       assertEvent(event, 'USER.BROADCAST');
-      context.clients.broadcast(event.data, event.except);
+      context.clients.broadcast?.(event.data, event.except);
     },
     closeClient: ({ context, event }) => {
       assertEvent(event, 'USER.CLOSE_CLIENT');

@@ -4,10 +4,12 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FileTransferEvent } from '../../src/app/file-events.js';
 import { createFileReceiver, listBatch, sendFile, sendFiles, type FileReceiverOptions } from '../../src/app/file-transfer.js';
+import { Supervisor } from '../../src/app/supervisor.js';
 import { createReceiveLink, fileReceiveMachine, type SinkOptions } from '../../src/machines/file-receive.js';
 import { createSendLink, fileSendMachine, type FileSource } from '../../src/machines/file-send.js';
+import { listenerState, type ListenerActor } from '../../src/machines/listener.js';
 import { cuttingProxy, patternBytes, qtLikeReceiver, qtLikeSend, seedHeader, sha256, smallDisk, unwritableDir } from '../file-peers.js';
-import { Cleanup, connectRaw, firstValue } from '../helpers.js';
+import { Cleanup, connectRaw, firstValue, waitFor } from '../helpers.js';
 import { tempFolder } from '../temp.js';
 
 const VECTOR = readFileSync(path.join(import.meta.dirname, '../vectors/file_header_a_txt.bin'));
@@ -101,6 +103,22 @@ describe('file transfer (library)', () => {
     expect(results.map((f) => f.sha256)).toEqual(files.map((f) => sha256(f)));
     expect(r.received).toHaveLength(3);
     expect(readdirSync(out).sort()).toEqual(['f1.bin', 'f2.bin', 'f3.bin']);
+  });
+
+  it('listens through a listener actor whose clients are its transfers, stopped when the receiver closes', async () => {
+    const dir = folder();
+    const file = path.join(dir, 'one.txt');
+    writeFileSync(file, 'one');
+    const supervisor = cleanup.add(new Supervisor(), (s) => s.shutdown());
+    const { port, receiver: r } = await receiver({ outDir: path.join(dir, 'out'), supervisor, id: 'recv-1' });
+    const listener = supervisor.children()['recv-1'] as ListenerActor;
+    expect(listenerState(listener.getSnapshot())).toBe('LISTENING');
+    expect(listener.getSnapshot().context.boundPort).toBe(port);
+    await within(sendFile({ host: '127.0.0.1', port, path: file }).done);
+    await waitFor(listener, (s) => s.context.accepted === 1 && s.context.clientCount === 0, 2_000, 'the transfer counted and let go');
+    await within(r.close(), 5_000, 'the receiver');
+    expect(supervisor.children()['recv-1']).toBeUndefined();
+    await expect(connectRaw(port)).rejects.toThrow(/ECONNREFUSED/);
   });
 
   it('stops listening after the first transfer with once, as the seed receiver does', async () => {
