@@ -13,22 +13,12 @@
  * peer, how time per peer grows from the smaller size to N, and full lists received per peer.
  * Full runs take the median of three (single runs on a loaded machine vary by 2× and more).
  */
-import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { createRegistry } from '../dist/app/registry.js';
 import { DEFAULT_BACKLOG } from '../dist/transport/listen-bridge.js';
 import { P2pFrameDecoder, parseGreeting, parsePeerAddress, peerListFrame, registryGreetingFrame, type PeerAddress } from '../dist/transport/p2p-frame.js';
-import { absoluteRow, fmt, lowerIsBetter, type BenchOptions, type BenchRow } from './types.js';
-
-/** What the swarm reports once every peer holds the full list. */
-interface SwarmResult {
-  /** From the first connect to the moment the last peer got a list of all N. */
-  ms: number;
-  /** Bytes the N peers received in that time. */
-  bytes: number;
-  /** PEERLIST frames they received. */
-  lists: number;
-}
+import type { SwarmResult } from './load/registry-swarm.js';
+import { absoluteRow, fmt, lowerIsBetter, startChild, type BenchOptions, type BenchRow } from './types.js';
 
 interface Served {
   port: number;
@@ -36,83 +26,13 @@ interface Served {
   close: () => Promise<void>;
 }
 
-/**
- * The swarm, run by `node -e` in its own process: opens N sockets (at most 256 connecting at a
- * time; the server's accept queue can still overflow when it accepts slower than they complete), each sending GREETING + REGISTER on connect,
- * counts the entries of every PEERLIST it gets, and prints one JSON line when all N sockets hold
- * a list of N. It closes everything when its stdin ends.
- */
-const SWARM = String.raw`
-const net = require('node:net');
-const [port, n] = process.argv.slice(1).map(Number);
-const started = performance.now();
-const sockets = [];
-let stable = 0, bytes = 0, lists = 0, next = 0, connecting = 0, done = false;
-const frame = (type, payload) => { const body = Buffer.from(payload); return Buffer.concat([Buffer.from(type + ' ' + body.length + ' '), body]); };
-function open() {
-  while (connecting < 256 && next < n) {
-    const i = next++;
-    connecting++;
-    const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
-    sockets.push(socket);
-    socket.on('error', () => {});
-    socket.on('connect', () => {
-      connecting--;
-      const name = 'p' + i, where = '127.0.0.1:' + (20000 + i);
-      socket.write(Buffer.concat([frame('GREETING', name + ':' + where), frame('REGISTER', name + '@' + where)]));
-      open();
-    });
-    let buffer = Buffer.alloc(0), full = false;
-    socket.on('data', (chunk) => {
-      bytes += chunk.length;
-      buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
-      for (;;) {
-        const a = buffer.indexOf(32); if (a < 0) break;
-        const b = buffer.indexOf(32, a + 1); if (b < 0) break;
-        const length = Number(buffer.subarray(a + 1, b).toString());
-        if (buffer.length < b + 1 + length) break;
-        if (buffer.subarray(0, a).toString() === 'PEERLIST') {
-          lists++;
-          let entries = length > 0 ? 1 : 0;
-          for (let at = buffer.indexOf(59, b + 1); at >= 0 && at < b + 1 + length; at = buffer.indexOf(59, at + 1)) entries++;
-          if (entries === n && !full) { full = true; stable++; }
-        }
-        buffer = buffer.subarray(b + 1 + length);
-      }
-      if (stable === n && !done) {
-        done = true;
-        process.stdout.write(JSON.stringify({ ms: performance.now() - started, bytes, lists }) + '\n');
-      }
-    });
-  }
-}
-open();
-process.stdin.on('data', () => {});
-process.stdin.on('end', () => { for (const s of sockets) s.destroy(); process.exit(0); });
-`;
-
-/** Runs the swarm until its peers hold the full list; `atStable` runs before they disconnect. */
+/** Runs the swarm (bench/load/registry-swarm.ts) until its peers hold the full list; `atStable` runs before they disconnect. */
 async function swarm<T>(port: number, n: number, timeoutMs: number, atStable: (result: SwarmResult) => T): Promise<T> {
-  const child = spawn(process.execPath, ['-e', SWARM, '--', String(port), String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const child = startChild('load/registry-swarm.ts', [String(port), String(n)]);
   try {
-    const result = await new Promise<SwarmResult>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`registry bench: ${n} peers had no stable list within ${timeoutMs} ms`)), timeoutMs);
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (text: string) => {
-        out += text;
-        if (!out.includes('\n')) return;
-        clearTimeout(timer);
-        resolve(JSON.parse(out.slice(0, out.indexOf('\n'))) as SwarmResult);
-      });
-      child.once('exit', (code) => reject(new Error(`registry bench: swarm exited (${code}) before a stable list`)));
-    });
-    return atStable(result);
+    return atStable(await child.next<SwarmResult & { type: 'stable' }>('stable', timeoutMs));
   } finally {
-    child.stdin.end();
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
-    if (child.exitCode === null) child.kill('SIGKILL');
+    await child.stop(5_000);
   }
 }
 
