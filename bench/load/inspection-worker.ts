@@ -6,10 +6,11 @@
  * 1. connection machine: an accepted connection (its socket link replaced by a no-op, so only
  *    the machine runs) processing SOCKET.DATA and USER.SEND alternately, created with
  *    `createActor(…)` (off) or `createActor(…, { inspect: () => {} })` (on).
- * 2. synack Server: the whole per-chunk path of a real accepted connection (socket 'data' →
- *    bridge → connection actor → client table → `events$`), driven by emitting 'data' on the
- *    accepted socket; default Server (off) vs one whose Supervisor has a no-op `inspect` (on).
- *    Also reports whether the default Server's connection actors carry an inspection observer.
+ * 2. synack Server: `server.send(id, bytes)` to a real accepted connection (listener actor →
+ *    client table → connection actor → socket, and a `sent` event on `events$`), the Server path
+ *    with actor events (received chunks have none); default Server (off) vs one whose Supervisor
+ *    has a no-op `inspect` (on), paired round by round. Also reports whether the default
+ *    Server's connection actors carry an inspection observer.
  * 3. reference: the same bookkeeping as a plain function (no actor), to show the actor's own cost.
  */
 import net from 'node:net';
@@ -17,7 +18,7 @@ import { once } from 'node:events';
 import { createActor, fromCallback, type AnyActorRef } from 'xstate';
 import { connectionMachine } from '../../dist/machines/connection.js';
 import { createServer, Supervisor, type Server } from '../../dist/index.js';
-import { median, serveChild } from '../types.js';
+import { median, serveChild, withTimeout } from '../types.js';
 
 const noop = () => {};
 const fakeSocket = {
@@ -47,56 +48,71 @@ function machineNsPerEvent(inspect: boolean, events: number): number {
   return ns;
 }
 
-/** The bookkeeping the machine does per event, as plain code: count, notify, hand to the link. */
+/**
+ * The bookkeeping the machine does per event, as plain code: a send is written and counted; a
+ * `SOCKET.DATA` (already counted by the link) only has its guards looked at.
+ */
 function plainNsPerEvent(events: number): number {
-  const ctx = { bytesIn: 0, messagesIn: 0, bytesOut: 0, messagesOut: 0, lastReceivedAt: 0 };
-  const listeners = [noop as (c: Buffer) => void];
+  const ctx = { bytesOut: 0, messagesOut: 0, retries: 0, heartbeat: null as object | null };
   const link = { write: noop as (c: Buffer) => void };
+  let guarded = 0;
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < events; i++) {
     if (i % 2) {
       link.write(chunk);
       ctx.bytesOut += chunk.length;
       ctx.messagesOut++;
-    } else {
-      ctx.bytesIn += chunk.length;
-      ctx.messagesIn++;
-      ctx.lastReceivedAt = Date.now();
-      for (const l of listeners) l(chunk);
-    }
+    } else if (ctx.retries > 0 || (ctx.heartbeat !== null && dataEvent.heartbeats > 0)) guarded++;
   }
+  if (guarded !== 0) throw new Error('plain bookkeeping: no guard should pass');
   return Number(process.hrtime.bigint() - t0) / events;
 }
 
-type ServerRig = { server: Server; client: net.Socket; accepted: net.Socket; actor: AnyActorRef; received: () => number };
+type ServerRig = { server: Server; id: string; actor: AnyActorRef; client: net.Socket; bytesAt: (bytes: number) => Promise<void> };
 
+/** A Server (with or without an inspecting supervisor) and one client reading what it is sent. */
 async function serverRig(inspect: boolean): Promise<ServerRig> {
   const server = createServer({ port: 0, ...(inspect ? { supervisor: new Supervisor({ inspect: noop }) } : {}) });
-  let chunks = 0;
   let connectedId = '';
   server.events$.subscribe((e) => {
-    if (e.event === 'data') chunks++;
-    else if (e.event === 'connected') connectedId = e.id;
+    if (e.event === 'connected') connectedId = e.id;
   });
   const { port } = await server.listen();
   const client = net.connect({ host: '127.0.0.1', port });
   client.on('error', noop);
+  let received = 0;
+  let waiting: { bytes: number; resolve: () => void } | undefined;
+  client.on('data', (data: Buffer) => {
+    received += data.length;
+    if (waiting && received >= waiting.bytes) waiting.resolve();
+  });
   await once(client, 'connect');
   const deadline = performance.now() + 5_000;
   while (!connectedId && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   const actor = server.clients.get(connectedId);
-  const accepted = actor?.getSnapshot().context.adopted as net.Socket | undefined;
-  if (!actor || !accepted) throw new Error('inspection bench: no accepted connection to drive');
-  return { server, client, accepted, actor, received: () => chunks };
+  if (!actor) throw new Error('inspection bench: no accepted connection to drive');
+  const bytesAt = (bytes: number) =>
+    received >= bytes
+      ? Promise.resolve()
+      : withTimeout(new Promise<void>((resolve) => (waiting = { bytes, resolve })), 10_000, `the client receiving ${bytes} bytes`);
+  return { server, id: connectedId, actor, client, bytesAt };
 }
 
-async function serverNsPerChunk(rig: ServerRig, events: number): Promise<number> {
-  const start = rig.received();
-  for (let i = 0; i < Math.min(2_000, events); i++) rig.accepted.emit('data', chunk);
+const MESSAGE = Buffer.alloc(16, 0x6d);
+const sentTo = new WeakMap<ServerRig, number>();
+
+/**
+ * ns per `server.send(id, bytes)`: the listener's USER.SEND_TO and the connection's USER.SEND,
+ * two actor events, each inspected when inspection is on. (A received chunk causes no actor
+ * event, so inspection cannot reach it.)
+ */
+async function serverNsPerSend(rig: ServerRig, events: number): Promise<number> {
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < events; i++) rig.accepted.emit('data', chunk);
+  for (let i = 0; i < events; i++) rig.server.send(rig.id, MESSAGE);
   const ns = Number(process.hrtime.bigint() - t0) / events;
-  if (rig.received() - start < events) throw new Error(`server saw ${rig.received() - start} of ${events} chunks`);
+  const total = (sentTo.get(rig) ?? 0) + events * MESSAGE.length;
+  sentTo.set(rig, total);
+  await rig.bytesAt(total);
   return ns;
 }
 
@@ -120,10 +136,15 @@ const send = serveChild({
     const rigs = { off: await serverRig(false), on: await serverRig(true) };
     const serverOff: number[] = [];
     const serverOn: number[] = [];
+    // Paired: each round's off against the on measured right beside it, so that drift (CPU clock,
+    // other load) cancels; the figure is the median of those ratios.
+    const serverRatios: number[] = [];
+    for (const rig of Object.values(rigs)) await serverNsPerSend(rig, events); // warm-up, unmeasured
     for (let r = 0; r < rounds; r++) {
       for (const mode of r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
-        (mode === 'off' ? serverOff : serverOn).push(await serverNsPerChunk(rigs[mode], events));
+        (mode === 'off' ? serverOff : serverOn).push(await serverNsPerSend(rigs[mode], events));
       }
+      serverRatios.push(serverOff.at(-1)! / serverOn.at(-1)!);
     }
     const defaultInspected = Boolean((rigs.off.actor as unknown as { options?: { inspect?: unknown } }).options?.inspect);
     for (const rig of Object.values(rigs)) {
@@ -138,6 +159,7 @@ const send = serveChild({
       plain: median(plain),
       serverOff: median(serverOff),
       serverOn: median(serverOn),
+      serverRatio: median(serverRatios),
       spreadServerOff: (Math.max(...serverOff) - Math.min(...serverOff)) / median(serverOff),
       defaultInspected,
     });

@@ -23,7 +23,7 @@ const FIGURES = [
   'heartbeats, 200 connections: server CPU per heartbeat',
   'heartbeats, 500 connections: server CPU per heartbeat',
   'inspection off vs on: connection machine event',
-  'inspection off vs on: synack Server per chunk',
+  'inspection off vs on: synack Server per send',
 ];
 
 function runQuick(): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
