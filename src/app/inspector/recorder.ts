@@ -135,7 +135,8 @@ function isMachineSnapshot(snapshot: unknown): snapshot is AnyMachineSnapshot {
 /**
  * A value made fit for JSON and for a page: Buffers become byte counts (`<5 bytes>`), errors
  * keep name, message and code, infinities become strings, and class instances (sockets, client
- * tables, actors), functions and symbols are dropped. Long strings and arrays are cut.
+ * tables, actors), functions, objects of nothing but functions (a file receiver's client keeper)
+ * and symbols are dropped. Long strings and arrays are cut.
  *
  * @example
  * ```ts
@@ -172,8 +173,10 @@ export function toJsonSafe(value: unknown, depth = 0): unknown {
   }
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return undefined;
+  const entries = Object.entries(value as object);
+  if (entries.length > 0 && entries.every(([, item]) => typeof item === 'function')) return undefined;
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value as object)) {
+  for (const [key, item] of entries) {
     const safe = toJsonSafe(item, depth + 1);
     if (safe !== undefined) out[key] = safe;
   }

@@ -161,7 +161,7 @@ describe('inspection recorder', () => {
     expect(stateName(kitchen.getSnapshot())).toBe('BRIGHT');
   });
 
-  it('makes context JSON-safe: Buffers as byte counts, sockets, tables and functions dropped, errors kept', () => {
+  it('makes context JSON-safe: Buffers as byte counts, sockets, tables, functions and objects of functions dropped, errors kept', () => {
     const socket = new net.Socket();
     const error = Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
     expect(
@@ -170,6 +170,8 @@ describe('inspection recorder', () => {
         socket,
         table: new Map([[1, 2]]),
         send: () => {},
+        keeper: { adopt: () => 'c1', closeAll: () => {} },
+        empty: {},
         error,
         lastError: { code: 'E_CONN_REFUSED', message: 'refused' },
         max: Infinity,
@@ -178,6 +180,7 @@ describe('inspection recorder', () => {
       }),
     ).toEqual({
       chunk: '<3 bytes>',
+      empty: {},
       error: { name: 'Error', message: 'refused', code: 'ECONNREFUSED' },
       lastError: { code: 'E_CONN_REFUSED', message: 'refused' },
       max: 'Infinity',
