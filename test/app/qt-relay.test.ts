@@ -12,7 +12,7 @@ import {
   textFrame,
   type QtFrame,
 } from '../../src/transport/qt-frame.js';
-import { Cleanup, connectRaw, firstValue, readBytes } from '../helpers.js';
+import { Cleanup, connectRaw, firstValue, readBytes, Waiters } from '../helpers.js';
 
 const vector = (name: string) => readFileSync(new URL(`../vectors/${name}`, import.meta.url));
 const textVector = vector('text_frame.bin');
@@ -157,7 +157,20 @@ describe('qt relay server (seed 001)', () => {
     const stream = Buffer.concat(new Array<Buffer>(count).fill(frame));
     const dropped = firstValue(server.events$, (e) => e.event === 'disconnected' && e.id === c.id, 5_000, 'the stalled receiver dropped');
     const atB = readBytes(b.socket, stream.length, 5_000);
-    a.socket.write(stream);
+    // Sent 100 frames at a time, each step once b has read the last: b keeps up (its queue never
+    // nears the limit, however the event loop orders the reads), while c's queue only grows.
+    const step = frame.length * 100; // whole frames: the relay forwards a frame once it is complete
+    let atBSoFar = 0;
+    const waiters = new Waiters();
+    b.socket.on('data', (chunk: Buffer) => {
+      atBSoFar += chunk.length;
+      waiters.wake();
+    });
+    for (let sent = 0; sent < stream.length; sent += step) {
+      a.socket.write(stream.subarray(sent, sent + step));
+      const want = Math.min(stream.length, sent + step);
+      await waiters.until(() => (atBSoFar >= want ? true : undefined), 5_000, () => `b to read ${want} bytes (it has ${atBSoFar})`);
+    }
     expect(await dropped).toMatchObject({ reason: 'error', code: 'E_SLOW_CONSUMER' });
     expect((await atB).equals(stream)).toBe(true);
     const rows = new Map(server.list().map((row) => [row.id, row]));
