@@ -11,7 +11,7 @@
  * arrive and match the seed's bytes, or the row fails.
  */
 import { explainMisses } from './diagnose.js';
-import { childCpuMs, fmt, lowerIsBetter, median, sleep, startChild, waitForClients, type BenchOptions, type BenchRow, type ChildHandle } from './types.js';
+import { childCpuMs, fmt, lowerIsBetter, median, startChild, waitForClients, type BenchOptions, type BenchRow, type ChildHandle } from './types.js';
 
 const MODES = ['raw', 'synack'] as const;
 type Mode = (typeof MODES)[number];

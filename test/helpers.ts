@@ -5,7 +5,6 @@
 import { once, type EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { Observable } from 'rxjs';
-import { vi } from 'vitest';
 import { fromCallback, type AnyActorRef, type SnapshotFrom } from 'xstate';
 import type { SynackEvent } from '../src/app/events.js';
 import type { ConnectionEvent, LinkCommand, LinkInput } from '../src/machines/connection.js';

@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { Subject } from 'rxjs';
-import { createActor, type InspectionEvent } from 'xstate';
+import { createActor } from 'xstate';
 import type { SynackErrorInfo } from '../errors.js';
 import { qtFrameWireSize, QtFrameType, type QtFrame } from '../transport/qt-frame.js';
 import { slowConsumerError, writeBounded, type Endpoint } from '../transport/socket-bridge.js';
@@ -16,7 +16,6 @@ import {
 const RELAYED_TYPES = new Set<number>([QtFrameType.TEXT, QtFrameType.IMAGE, QtFrameType.VIDEO]);
 const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
-/** Bytes a decoded frame took on the wire, its size field included (the decoder accepts no slack). */
 /**
  * Gives back the original bytes of the frames a connection decoded, so that a relay forwards
  * them as they came instead of encoding them again: it keeps the tail of the stream that

@@ -5,7 +5,7 @@
  *
  * This module becomes the `synack/testing` entry point.
  */
-import { createActor, type AnyStateMachine, type AnyTransitionDefinition, type AnyMachineSnapshot, type ContextFrom, type EventFromLogic, type InputFrom, type SnapshotFrom, type StateValue } from 'xstate';
+import { createActor, type AnyStateMachine, type AnyTransitionDefinition, type AnyMachineSnapshot, type ContextFrom, type EventFromLogic, type InputFrom, type StateValue } from 'xstate';
 import { getAdjacencyMap, getShortestPaths, getStateNodes, type AnyStateNode, type StatePath } from 'xstate/graph';
 
 /** One transition of a machine definition, as written in its config. */

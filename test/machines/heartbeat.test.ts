@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { assign, createActor, setup } from 'xstate';
+import { createActor, setup } from 'xstate';
 import {
   heartbeatMachine,
   heartbeatSampleEvents,

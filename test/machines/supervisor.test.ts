@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, type AnyActorRef } from 'xstate';
 import { connectionMachine, connectionState, type ConnectionActor } from '../../src/machines/connection.js';
 import { listenerMachine, listenerState, type ListenerActor } from '../../src/machines/listener.js';

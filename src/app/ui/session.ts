@@ -51,8 +51,7 @@ export interface ServerView {
   can: { start: boolean; stop: boolean; send: boolean };
 }
 
-/** What a client card was created with. */
-/** A client card's settings: those the page keeps (see {@link ClientSettings}). */
+/** What a client card was created with: the settings the page keeps (see {@link ClientSettings}). */
 export type ClientConfig = ClientSettings;
 
 /** A client card, read from its connection actor. */
@@ -238,7 +237,6 @@ export class UiSession {
 
   constructor(options: UiSessionOptions) {
     this.#ownsSupervisor = !options.supervisor;
-    // The page has an inspector tab: actors made before it opens are to be seen live too.
     this.supervisor = options.supervisor ?? new Supervisor();
     this.settings = options.settings;
     this.#interfaces = options.interfaces ?? (() => listInterfaces());

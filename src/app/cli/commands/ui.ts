@@ -1,4 +1,3 @@
-import { SynackError } from '../../../errors.js';
 import { startUi } from '../../ui/server.js';
 import { parseCommandArgs, parseHost, parsePort } from '../args.js';
 import { createIo } from '../io.js';
