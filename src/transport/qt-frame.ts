@@ -169,11 +169,12 @@ export function encodeQtFrameHead(frame: QtFrame): Buffer {
   return out;
 }
 
-function checkedSize({ type, description, data }: QtFrame): number {
+function checkedSize(frame: QtFrame): number {
+  const { type } = frame;
   if (!Number.isInteger(type) || type < -0x80000000 || type > INT32_MAX) {
     throw new SynackError('E_USAGE', `qt frame type ${type} is not a 32-bit integer`);
   }
-  const size = MIN_FRAME_SIZE + (description === null ? 0 : description.length * 2) + (data === null ? 0 : data.length);
+  const size = qtFrameWireSize(frame) - 4;
   if (size > INT32_MAX) {
     throw new SynackError('E_FRAME_TOO_LARGE', `qt frame of ${size} bytes does not fit the int32 size field`);
   }
