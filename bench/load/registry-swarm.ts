@@ -2,10 +2,12 @@
  * The registry bench's swarm: `startChild('load/registry-swarm.ts', [port, n])`. Opens n sockets
  * (at most 256 connecting at a time; the server's accept queue can still overflow when it
  * accepts slower than they complete), each sending GREETING + REGISTER on connect, counts the
- * entries of every PEERLIST it gets, and sends one `stable` message ({@link SwarmResult}) when
+ * entries of every PEERLIST it gets (on the bytes, by their `;`: P2pFrameDecoder would turn
+ * every 20 KB list into a string, load that would weigh on the time measured), and sends one `stable` message ({@link SwarmResult}) when
  * all n sockets hold a list of n. It closes everything on `stop`.
  */
 import net from 'node:net';
+import { encodeP2pFrame } from '../../dist/transport/p2p-frame.js';
 import { serveChild } from '../types.js';
 
 /** What the swarm reports once every peer holds the full list. */
@@ -31,11 +33,6 @@ let next = 0;
 let connecting = 0;
 let done = false;
 
-const frame = (type: string, payload: string) => {
-  const body = Buffer.from(payload);
-  return Buffer.concat([Buffer.from(`${type} ${body.length} `), body]);
-};
-
 function open(): void {
   while (connecting < 256 && next < n) {
     const i = next++;
@@ -47,7 +44,7 @@ function open(): void {
       connecting--;
       const name = `p${i}`;
       const where = `127.0.0.1:${20_000 + i}`;
-      socket.write(Buffer.concat([frame('GREETING', `${name}:${where}`), frame('REGISTER', `${name}@${where}`)]));
+      socket.write(Buffer.concat([encodeP2pFrame('GREETING', `${name}:${where}`), encodeP2pFrame('REGISTER', `${name}@${where}`)]));
       open();
     });
     let buffer: Buffer = Buffer.alloc(0);
