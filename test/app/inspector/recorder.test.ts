@@ -225,12 +225,18 @@ describe('inspection recorder', () => {
     expect(latest.get('server-1')!.context).not.toHaveProperty('clients');
   });
 
-  it("follows live a server's connection accepted before anyone inspected", async () => {
+  /** A server (`server-1`) under a fresh supervisor, and a raw client connected to it. */
+  async function serverWithRawClient() {
     const supervisor = cleanup.add(new Supervisor(), (s) => s.shutdown());
     const server = createServer({ port: 0, supervisor, id: 'server-1' });
     cleanup.add(server, (s) => s.close({ graceMs: 200 }));
     const { port } = await server.listen();
     const socket = cleanup.socket(await connectRaw(port));
+    return { supervisor, server, socket };
+  }
+
+  it("follows live a server's connection accepted before anyone inspected", async () => {
+    const { supervisor, server, socket } = await serverWithRawClient();
     await vi.waitFor(() => expect(server.clients.size).toBe(1), { timeout: 2_000 });
     const latest = latestViews(supervisor);
     socket.write('hello');
@@ -244,11 +250,7 @@ describe('inspection recorder', () => {
   });
 
   it("keeps a connection's counters live, though the chunks after its first cause no event", async () => {
-    const supervisor = cleanup.add(new Supervisor(), (s) => s.shutdown());
-    const server = createServer({ port: 0, supervisor, id: 'server-1' });
-    cleanup.add(server, (s) => s.close({ graceMs: 200 }));
-    const { port } = await server.listen();
-    const socket = cleanup.socket(await connectRaw(port));
+    const { supervisor, socket } = await serverWithRawClient();
     const latest = latestViews(supervisor);
     socket.write('hello');
     await vi.waitFor(() => expect(latest.get('c1')!.context).toMatchObject({ stats: { bytesIn: 5 } }), { timeout: 2_000 });
