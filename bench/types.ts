@@ -382,8 +382,6 @@ export function serveChild(
 export type GcCounts = {
   /** Full (mark-compact) collections. */
   full: number;
-  /** Minor (scavenge) collections. */
-  minor: number;
 };
 
 let gcCounted: GcCounts | undefined;
@@ -394,12 +392,10 @@ let gcCounted: GcCounts | undefined;
  */
 export function gcCounts(): GcCounts {
   if (!gcCounted) {
-    const counted: GcCounts = (gcCounted = { full: 0, minor: 0 });
+    const counted: GcCounts = (gcCounted = { full: 0 });
     new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) {
-        const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
-        if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) counted.full++;
-        else if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) counted.minor++;
+        if ((entry as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) counted.full++;
       }
     }).observe({ entryTypes: ['gc'] });
   }
