@@ -68,7 +68,15 @@ function plainNsPerEvent(events: number): number {
   return Number(process.hrtime.bigint() - t0) / events;
 }
 
-type ServerRig = { server: Server; id: string; actor: AnyActorRef; client: net.Socket; bytesAt: (bytes: number) => Promise<void> };
+type ServerRig = {
+  server: Server;
+  id: string;
+  actor: AnyActorRef;
+  client: net.Socket;
+  /** Bytes sent to the client so far. */
+  sent: number;
+  bytesAt: (bytes: number) => Promise<void>;
+};
 
 /** A Server (with or without an inspecting supervisor) and one client reading what it is sent. */
 async function serverRig(inspect: boolean): Promise<ServerRig> {
@@ -95,11 +103,10 @@ async function serverRig(inspect: boolean): Promise<ServerRig> {
     received >= bytes
       ? Promise.resolve()
       : withTimeout(new Promise<void>((resolve) => (waiting = { bytes, resolve })), 10_000, `the client receiving ${bytes} bytes`);
-  return { server, id: connectedId, actor, client, bytesAt };
+  return { server, id: connectedId, actor, client, sent: 0, bytesAt };
 }
 
 const MESSAGE = Buffer.alloc(16, 0x6d);
-const sentTo = new WeakMap<ServerRig, number>();
 
 /**
  * ns per `server.send(id, bytes)`: the listener's USER.SEND_TO and the connection's USER.SEND,
@@ -110,9 +117,8 @@ async function serverNsPerSend(rig: ServerRig, events: number): Promise<number> 
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < events; i++) rig.server.send(rig.id, MESSAGE);
   const ns = Number(process.hrtime.bigint() - t0) / events;
-  const total = (sentTo.get(rig) ?? 0) + events * MESSAGE.length;
-  sentTo.set(rig, total);
-  await rig.bytesAt(total);
+  rig.sent += events * MESSAGE.length;
+  await rig.bytesAt(rig.sent);
   return ns;
 }
 
